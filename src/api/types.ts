@@ -1,0 +1,153 @@
+// TypeScript shapes of the jobherald.dev/v1alpha1 custom resources. Field names are the public contract
+// of ../../docs (product.md §1): add fields freely, rename none without an ADR. The CRD schemas in crds/
+// are the source of truth for validation; these types mirror them.
+
+export const GROUP = 'jobherald.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** metav1.Condition */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+// ---------------------------------------------------------------- SlackIntegration
+
+export interface SlackIntegrationSpec {
+  tokenSecretRef: { name: string; key?: string };
+  apiURL?: string;
+  allowedNamespaces?: { from: 'Same' | 'All' | 'Selector'; selector?: LabelSelector };
+  membership?: { join?: boolean; leaveUnused?: boolean };
+  clusterName?: string;
+  suspend?: boolean;
+  testNonce?: string;
+}
+
+export type ChannelState = 'Joined' | 'Member' | 'InviteRequired' | 'NotFound' | 'Archived';
+
+export interface ChannelStatus {
+  name: string;
+  id?: string;
+  private?: boolean;
+  state: ChannelState;
+  message?: string;
+  /** "namespace/name" of the rules that name this channel */
+  usedBy: string[];
+}
+
+export interface TestResult {
+  channel: string;
+  result: 'Delivered' | 'Failed';
+  ts?: string;
+  error?: string;
+}
+
+export interface SlackIntegrationStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  workspace?: { id: string; name: string; url: string; botUserID: string };
+  scopes?: string[];
+  channels?: ChannelStatus[];
+  lastTest?: { nonce: string; time: string; results: TestResult[] };
+}
+
+export interface SlackIntegration {
+  apiVersion: typeof API_VERSION;
+  kind: 'SlackIntegration';
+  metadata: ObjectMeta;
+  spec: SlackIntegrationSpec;
+  status?: SlackIntegrationStatus;
+}
+
+// ---------------------------------------------------------------- NotificationRule
+
+export type EventType = 'Succeeded' | 'Failed' | 'Cancelled';
+export const EVENT_TYPES: readonly EventType[] = ['Succeeded', 'Failed', 'Cancelled'];
+
+/** Exactly one of channel/user is set (the CRD enforces it). */
+export interface Destination {
+  channel?: string;
+  user?: string;
+}
+
+/** Exactly one of user/group is set. */
+export interface Mention {
+  user?: string;
+  group?: string;
+}
+
+export interface Link {
+  text: string;
+  url: string;
+}
+
+export interface NotificationRuleSpec {
+  integrationRef: { name: string; namespace?: string };
+  selector?: {
+    namespaces?: string[];
+    namespaceSelector?: LabelSelector;
+    jobSelector?: LabelSelector;
+    jobNames?: string[];
+  };
+  events: EventType[];
+  destinations: Destination[];
+  mentions?: Mention[];
+  links?: Link[];
+  suspend?: boolean;
+}
+
+export type DeliveryResult = 'Delivered' | 'Failed';
+
+export interface DeliveryRecord {
+  time: string;
+  job: string;
+  jobUID: string;
+  event: EventType;
+  destination: string;
+  result: DeliveryResult;
+  ts?: string;
+  error?: string;
+}
+
+export interface NotificationRuleStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  deliveries?: DeliveryRecord[];
+  totals?: { delivered: number; failed: number };
+}
+
+export interface NotificationRule {
+  apiVersion: typeof API_VERSION;
+  kind: 'NotificationRule';
+  metadata: ObjectMeta;
+  spec: NotificationRuleSpec;
+  status?: NotificationRuleStatus;
+}

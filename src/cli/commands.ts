@@ -1,0 +1,22 @@
+// The table of sub-commands. Each module exports `run(args): Promise<number>` (the exit code).
+export interface CommandModule {
+  run(args: string[]): Promise<number>;
+}
+
+interface Command {
+  summary: string;
+  load(): Promise<CommandModule>;
+}
+
+export const commands: Record<string, Command> = {
+  'dev-cluster': {
+    summary: 'up|down|status|token: a local control plane built from the Go module proxy',
+    load: () => import('./dev-cluster.ts'),
+  },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: jobherald <command> [options]\n\nCommands:\n${lines.join('\n')}\n`;
+}
