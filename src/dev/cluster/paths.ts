@@ -1,0 +1,19 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Everything jobherald keeps on a machine: built binaries (by version) and local clusters. */
+export const cacheRoot = (): string => process.env.JOBHERALD_CACHE ?? join(homedir(), '.cache', 'jobherald');
+
+export const clusterDir = (name: string): string => join(cacheRoot(), 'clusters', name);
+
+/** etcd data goes to tmpfs when there is one: the data is disposable and fsync-free there. */
+export const etcdDataDir = (name: string): string =>
+  existsSync('/dev/shm') ? join('/dev/shm', `jobherald-${name}-etcd`) : join(clusterDir(name), 'etcd');
+
+/** The build script ships next to this file in src/; from a compiled dist/ tree, look in src/. */
+export function buildScript(): string {
+  const here = fileURLToPath(new URL('./build-control-plane.sh', import.meta.url));
+  return existsSync(here) ? here : here.replace(`${'/dist/'}`, '/src/');
+}
