@@ -29,6 +29,11 @@ export const NODE_NAME = 'kwok-node-0';
 
 export interface ComponentState extends Started {
   port?: number;
+  /** how it was started, so `restartComponent` can start it again the same way */
+  command: string;
+  args: string[];
+  /** only the variables set on top of the caller's environment (never the whole environment) */
+  envOverrides?: Record<string, string>;
 }
 
 export interface ClusterState {
@@ -136,10 +141,14 @@ async function start(name: string, bin: Binaries, log: (line: string) => void): 
     command: string,
     args: string[],
     port?: number,
-    env?: NodeJS.ProcessEnv,
+    envOverrides?: Record<string, string>,
   ) => {
-    const started = startProcess(component, command, args, { logFile: join(logs, `${component}.log`), env });
-    components.push({ ...started, port });
+    const logFile = join(logs, `${component}.log`);
+    const started = startProcess(component, command, args, {
+      logFile,
+      env: { ...process.env, ...envOverrides },
+    });
+    components.push({ ...started, port, command, args, envOverrides });
     save(); // record the pid at once, so a killed `up` can still be cleaned up
     return started;
   };
@@ -237,7 +246,7 @@ async function start(name: string, bin: Binaries, log: (line: string) => void): 
       `--server-address=127.0.0.1:${ports.kwok}`,
     ],
     ports.kwok,
-    { ...process.env, HOME: kwokHome },
+    { HOME: kwokHome },
   );
   const everyoneAlive = (): void => [kcm, scheduler, kwok].forEach((c) => alive(c)());
 
@@ -345,6 +354,38 @@ function httpsStatus(url: string, caFile?: string, token?: string): Promise<numb
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * Stops one component and starts it again with the same command line (e.g. to prove that objects
+ * survive a kube-apiserver restart, or that watches recover). Resolves once it serves again.
+ */
+export async function restartComponent(state: ClusterState, component: string): Promise<ClusterState> {
+  const index = state.components.findIndex((c) => c.name === component);
+  const old = state.components[index];
+  if (old === undefined) throw new Error(`no component "${component}" in cluster "${state.name}"`);
+  await stopProcessGroup(old.pid);
+  const env = { ...process.env, ...old.envOverrides };
+  const started = startProcess(old.name, old.command, old.args, { logFile: old.logFile, env });
+  state.components[index] = { ...old, ...started };
+  writeFileSync(stateFile(state.name), JSON.stringify(state, null, 2), { mode: 0o600 });
+  if (component === 'kube-apiserver') {
+    await waitFor(
+      'kube-apiserver /readyz after restart',
+      async () =>
+        (await httpsStatus(`${state.server}/readyz`, state.caFile, state.adminToken)) === 200
+          ? true
+          : undefined,
+      {
+        timeoutMs: 60_000,
+        check: () => {
+          if (!isAlive(started.pid))
+            throw new Error(`kube-apiserver exited on restart:\n${tail(started.logFile)}`);
+        },
+      },
+    );
+  }
+  return state;
 }
 
 /** Stops every process a cluster of this name started and removes its data. True if anything ran. */
