@@ -9,8 +9,12 @@ interface Command {
 }
 
 export const commands: Record<string, Command> = {
+  demo: {
+    summary: 'everything on embedded defaults: a local cluster and Jobs that succeed, fail and are cancelled',
+    load: () => import('./demo.ts'),
+  },
   'dev-cluster': {
-    summary: 'up|down|status|token: a local control plane built from the Go module proxy',
+    summary: 'build|up|down|status|token: a local control plane built from the Go module proxy',
     load: () => import('./dev-cluster.ts'),
   },
 };

@@ -1,9 +1,11 @@
 // jobherald dev-cluster up|down|status|token: the local control plane (src/dev/cluster/).
 import { parseArgs } from 'node:util';
+import { ensureBinaries } from '../dev/cluster/binaries.ts';
 import { DEFAULT_CLUSTER, down, mintToken, readState, status, up } from '../dev/cluster/control-plane.ts';
 
-const USAGE = `Usage: jobherald dev-cluster <up|down|status|token> [--name NAME]
+const USAGE = `Usage: jobherald dev-cluster <build|up|down|status|token> [--name NAME]
 
+  build    build (once) the binaries from the Go module proxy into ~/.cache/jobherald/bin; print their folder
   up       build (once) and start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
            on 127.0.0.1; prints the KUBECONFIG to use
   down     stop everything the cluster started and delete its data
@@ -29,6 +31,13 @@ export async function run(args: string[]): Promise<number> {
   const name = values.name;
   const err = (line: string): boolean => process.stderr.write(`${line}\n`);
   switch (values.help === true ? 'help' : action) {
+    case 'build': {
+      const started = Date.now();
+      const binaries = await ensureBinaries();
+      process.stdout.write(`${binaries.dir}\n`);
+      err(`dev-cluster: binaries ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return 0;
+    }
     case 'up': {
       const state = await up({ name, log: (line) => err(`dev-cluster: ${line}`) });
       process.stdout.write(`export KUBECONFIG=${state.kubeconfig}\n`);
