@@ -1,0 +1,56 @@
+// What the operator needs from one Slack workspace, and nothing more. The delivery engine and the
+// reconcilers depend on this interface; src/slack/client.ts implements it over @slack/web-api, and tests use
+// fakes. Every method rejects with one of the errors of src/errors.ts (RetryableError, RateLimitedError,
+// PermanentError, ChannelUnavailableError, AuthError) — never with a raw SDK error.
+import type { SlackMessage } from '../domain/message.ts';
+
+export interface AuthInfo {
+  teamId: string;
+  team: string;
+  url: string;
+  /** the bot's user ID (U…) */
+  userId: string;
+  botId?: string;
+  /** from the x-oauth-scopes header; empty when Slack did not send it */
+  scopes: string[];
+}
+
+export type ConversationType = 'public_channel' | 'private_channel' | 'im' | 'mpim';
+
+export interface Conversation {
+  id: string;
+  name: string;
+  isPrivate: boolean;
+  isArchived: boolean;
+  isMember: boolean;
+}
+
+export interface PostedMessage {
+  /** the conversation ID Slack resolved (a D… ID when posting to a user ID) */
+  channel: string;
+  ts: string;
+}
+
+export interface SlackPort {
+  authTest(): Promise<AuthInfo>;
+  /** Every conversation of the given types, following cursors to the end. */
+  listConversations(options: {
+    types: ConversationType[];
+    excludeArchived?: boolean;
+  }): Promise<Conversation[]>;
+  conversationInfo(id: string): Promise<Conversation>;
+  /** Join a public channel. Already being a member is success (`alreadyMember: true`). */
+  join(id: string): Promise<{ alreadyMember: boolean }>;
+  /** Leave a channel. Not being a member is success (`wasMember: false`). */
+  leave(id: string): Promise<{ wasMember: boolean }>;
+  postMessage(
+    channel: string,
+    message: SlackMessage,
+    options?: { threadTs?: string },
+  ): Promise<PostedMessage>;
+  updateMessage(channel: string, ts: string, message: SlackMessage): Promise<PostedMessage>;
+  /** The user ID for an email; rejects with PermanentError `users_not_found` when there is none. */
+  lookupUserByEmail(email: string): Promise<string>;
+  /** User-group handle → ID (S…), for `<!subteam^ID>` mentions. */
+  listUserGroups(): Promise<Map<string, string>>;
+}
