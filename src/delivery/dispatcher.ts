@@ -1,0 +1,480 @@
+// The delivery engine of one SlackIntegration: a keyed set of per-destination FIFO queues in front of one
+// SlackPort. docs/adr/*-per-channel-queue.md explains the choices; in short:
+//
+// - each destination (channel ID, or user ID for a DM) has its own queue and token bucket (~1 msg/s, burst 3),
+//   and at most one request in flight, so order per channel is kept and Slack's per-channel limit respected;
+// - queues run in parallel, bounded by `maxInFlight` requests and a workspace-wide bucket (high by default);
+// - when more than `digestThreshold` items wait as a send slot opens, up to `digestCapacity` of them go out as
+//   one digest message (renderDigest), so a burst of 1,000 alerts is ~40 messages rather than 1,000 seconds;
+// - a 429 pauses only its queue, for exactly Retry-After; transient errors (5xx, network, timeouts) retry the
+//   head with exponential backoff and jitter until the item's deadline; permanent errors fail the item at once;
+//   channel errors park the queue and ask for a membership re-check; auth errors park the whole integration;
+// - every item ends in exactly one onResult(item, Delivered|Failed) — except those still queued at stop(),
+//   which are handed back for the ledger to offer again after the restart.
+import { backoffDelay } from './backoff.ts';
+import { ChannelQueue } from './channel-queue.ts';
+import type { Entry } from './channel-queue.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import { systemClock } from './clock.ts';
+import { TokenBucket } from './token-bucket.ts';
+import type { DeliveryItem, DeliveryMetrics, SendResult } from './types.ts';
+import { noMetrics } from './types.ts';
+import type { SlackMessage } from '../domain/message.ts';
+import {
+  AuthError,
+  ChannelUnavailableError,
+  PermanentError,
+  RateLimitedError,
+  RetryableError,
+  asJobheraldError,
+} from '../errors.ts';
+import type { JobheraldError } from '../errors.ts';
+import type { LogSink } from '../slack/logging.ts';
+import { silentLog } from '../slack/logging.ts';
+import type { PostedMessage, SlackPort } from '../slack/port.ts';
+
+export interface DeliveryLimits {
+  /** chat.postMessage allows ~1 message per second per channel */
+  channelRatePerSecond: number;
+  channelBurst: number;
+  /** a safety cap for the whole workspace (Slack: "several hundred per minute"), high by default */
+  workspaceRatePerSecond: number;
+  workspaceBurst: number;
+  /** requests in flight at once for this integration */
+  maxInFlight: number;
+  /** fold the backlog into a digest when more than this many items wait as a send slot opens */
+  digestThreshold: number;
+  /** most items per digest message (the renderer's limit) */
+  digestCapacity: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** how long an item may keep failing (transient errors, rate limits, auth) before it is reported Failed */
+  maxDeliveryMs: number;
+  /** how long a parked channel waits for resume() before its items fail with the channel error */
+  channelHoldMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<DeliveryLimits> = {
+  channelRatePerSecond: 1,
+  channelBurst: 3,
+  workspaceRatePerSecond: 100,
+  workspaceBurst: 200,
+  maxInFlight: 16,
+  digestThreshold: 3,
+  digestCapacity: 25,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+  maxDeliveryMs: 15 * 60_000,
+  channelHoldMs: 5 * 60_000,
+};
+
+export interface DispatcherOptions<I extends DeliveryItem> {
+  /** "namespace/name" of the SlackIntegration, for logs and metrics */
+  integration: string;
+  port: SlackPort;
+  /** one message for several items of one destination (domain/render.ts renderDigest, bound by the caller) */
+  renderDigest: (items: readonly I[]) => SlackMessage;
+  /** the one place every final result goes: status, Events, metrics, ledger.markSent() */
+  onResult: (item: I, result: SendResult) => void;
+  /** a channel error parked `destination`: re-check membership, then call resume(destination) */
+  onChannelUnavailable?: (destination: string, code: string, item: I) => void;
+  /** the token failed: mark the integration not Authenticated; call resumeIntegration() once it works again */
+  onAuthError?: (code: string, message: string) => void;
+  limits?: Partial<DeliveryLimits>;
+  clock?: Clock;
+  /** for the backoff jitter; tests pass a fixed one */
+  random?: () => number;
+  log?: LogSink;
+  metrics?: DeliveryMetrics;
+}
+
+export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
+  readonly integration: string;
+  readonly limits: Readonly<DeliveryLimits>;
+  #port: SlackPort;
+  readonly #opts: DispatcherOptions<I>;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #log: LogSink;
+  readonly #metrics: DeliveryMetrics;
+  readonly #queues = new Map<string, ChannelQueue<I>>();
+  readonly #ids = new Set<string>();
+  readonly #workspace: TokenBucket;
+  readonly #requests = new Set<Promise<void>>();
+  #inFlight = 0;
+  #integrationPark: { code: string; message: string } | undefined;
+  #stopped = false;
+  #pumpScheduled = false;
+  #timer: { handle: TimerHandle; at: number } | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #roundRobin = 0;
+
+  constructor(options: DispatcherOptions<I>) {
+    this.#opts = options;
+    this.integration = options.integration;
+    this.#port = options.port;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#log = options.log ?? silentLog;
+    this.#metrics = options.metrics ?? noMetrics;
+    this.#workspace = new TokenBucket(
+      { ratePerSecond: this.limits.workspaceRatePerSecond, burst: this.limits.workspaceBurst },
+      this.#clock,
+    );
+  }
+
+  /**
+   * Queue an item for its destination. Returns false when the dispatcher is stopped or an item with the same id
+   * is already queued (the caller's ledger should have prevented that).
+   */
+  enqueue(item: I): boolean {
+    if (this.#stopped || this.#ids.has(item.id) || !item.destination) return false;
+    let queue = this.#queues.get(item.destination);
+    if (!queue) {
+      const bucket = new TokenBucket(
+        { ratePerSecond: this.limits.channelRatePerSecond, burst: this.limits.channelBurst },
+        this.#clock,
+      );
+      queue = new ChannelQueue<I>(item.destination, bucket);
+      this.#queues.set(item.destination, queue);
+    }
+    const now = this.#clock.now();
+    queue.push({
+      item,
+      enqueuedAt: now,
+      deadline: now + this.limits.maxDeliveryMs,
+      attempts: 0,
+      noDigest: false,
+    });
+    this.#ids.add(item.id);
+    this.#schedulePump();
+    return true;
+  }
+
+  /** The channel is usable again (membership re-checked, bot joined or invited): send its queue now. */
+  resume(destination: string): void {
+    const queue = this.#queues.get(destination);
+    if (!queue?.parked) return;
+    queue.parked = undefined;
+    queue.notBefore = 0;
+    this.#schedulePump();
+  }
+
+  /** The token works again (or was replaced with setPort): unpark every queue of the integration. */
+  resumeIntegration(): void {
+    if (!this.#integrationPark) return;
+    this.#integrationPark = undefined;
+    this.#schedulePump();
+  }
+
+  /** Use a new client (the token Secret changed). In-flight requests finish on the old one. */
+  setPort(port: SlackPort): void {
+    this.#port = port;
+  }
+
+  /** Items waiting or in flight, for one destination or in total (the queue-depth gauge). */
+  depth(destination?: string): number {
+    if (destination !== undefined) return this.#queues.get(destination)?.length ?? 0;
+    let total = 0;
+    for (const q of this.#queues.values()) total += q.length;
+    return total;
+  }
+
+  depths(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [key, q] of this.#queues) if (q.length > 0) out.set(key, q.length);
+    return out;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The code a destination is parked with, if it is. */
+  parkedWith(destination: string): string | undefined {
+    return this.#queues.get(destination)?.parked?.code;
+  }
+
+  /** The auth error code the whole integration is parked with, if it is. */
+  get integrationParkedWith(): string | undefined {
+    return this.#integrationPark?.code;
+  }
+
+  /** Resolves once every queue is empty and nothing is in flight (or the dispatcher stopped). */
+  drain(): Promise<void> {
+    if (this.#stopped || this.#idle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Graceful shutdown: start no new request, wait for those in flight (their results are still reported, so the
+   * ledger records what Slack accepted), and hand back the items never sent. They are not reported: the caller
+   * releases them from the ledger's pending set, and the next leader delivers them after its relist.
+   */
+  async stop(): Promise<I[]> {
+    this.#stopped = true;
+    this.#clearTimer();
+    while (this.#requests.size > 0) await Promise.allSettled([...this.#requests]);
+    const left: I[] = [];
+    for (const q of this.#queues.values()) for (const e of q.clear()) left.push(e.item);
+    this.#queues.clear();
+    this.#ids.clear();
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    return left;
+  }
+
+  // ------------------------------------------------------------------------------------ scheduling
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled || this.#stopped) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => this.#pump());
+  }
+
+  #pump(): void {
+    this.#pumpScheduled = false;
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    for (const q of this.#queues.values()) this.#expire(q, now);
+
+    const keys = [...this.#queues.keys()];
+    for (let i = 0; i < keys.length && this.#inFlight < this.limits.maxInFlight; i++) {
+      const index = (this.#roundRobin + i) % keys.length;
+      const q = this.#queues.get(keys[index] ?? '');
+      if (!q || !this.#ready(q, now)) continue;
+      if (this.#workspace.waitMs() > 0) break;
+      if (!q.bucket.tryTake()) continue;
+      this.#workspace.tryTake();
+      this.#roundRobin = index + 1;
+      this.#send(q);
+    }
+
+    // Forget idle queues whose bucket is full again: a new one would behave the same.
+    for (const [key, q] of this.#queues) {
+      if (q.length === 0 && !q.inFlight && !q.parked && q.notBefore <= now && q.bucket.isFull()) {
+        this.#queues.delete(key);
+      }
+    }
+    this.#armTimer(now);
+    if (this.#idle()) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #ready(q: ChannelQueue<I>, now: number): boolean {
+    return q.length > 0 && !q.inFlight && !q.parked && !this.#integrationPark && q.notBefore <= now;
+  }
+
+  #idle(): boolean {
+    return this.#inFlight === 0 && this.depth() === 0;
+  }
+
+  /** When the next pump must run: the earliest retry, Retry-After, bucket refill, hold or deadline. */
+  #armTimer(now: number): void {
+    let wake = Number.POSITIVE_INFINITY;
+    for (const q of this.#queues.values()) {
+      if (q.length === 0 || q.inFlight) continue;
+      const head = q.at(0);
+      const failing =
+        q.parked !== undefined || this.#integrationPark !== undefined || q.lastError !== undefined;
+      if (failing && head) wake = Math.min(wake, head.deadline);
+      if (q.parked) wake = Math.min(wake, q.parked.until);
+      else if (this.#integrationPark) continue;
+      else if (q.notBefore > now) wake = Math.min(wake, q.notBefore);
+      else if (this.#inFlight < this.limits.maxInFlight) {
+        wake = Math.min(wake, now + Math.max(q.bucket.waitMs(), this.#workspace.waitMs()));
+      }
+    }
+    if (this.#timer && this.#timer.at === wake) return;
+    this.#clearTimer();
+    if (!Number.isFinite(wake)) return;
+    const at = Math.max(wake, now);
+    const handle = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#pump();
+    }, at - now);
+    this.#timer = { handle, at: wake };
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) this.#clock.clearTimeout(this.#timer.handle);
+    this.#timer = undefined;
+  }
+
+  /** Fail what can no longer be delivered: a parked channel past its hold, items past their deadline. */
+  #expire(q: ChannelQueue<I>, now: number): void {
+    if (q.inFlight || q.length === 0) {
+      if (q.parked && q.length === 0 && now >= q.parked.until) q.parked = undefined;
+      return;
+    }
+    if (q.parked && now >= q.parked.until) {
+      const { code, message } = q.parked;
+      q.parked = undefined;
+      for (const e of q.clear()) this.#fail(e, code, `${message} (channel still unavailable)`);
+      return;
+    }
+    const cause = q.parked ?? this.#integrationPark ?? q.lastError;
+    if (!cause) return;
+    while (q.length > 0 && (q.at(0)?.deadline ?? Infinity) <= now) {
+      const [e] = q.shift();
+      if (e)
+        this.#fail(e, cause.code, `${cause.message} (gave up after ${this.limits.maxDeliveryMs / 1000} s)`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ sending
+
+  #send(q: ChannelQueue<I>): void {
+    let batch = q.nextBatch(this.limits.digestThreshold, this.limits.digestCapacity);
+    const head = batch[0];
+    if (!head) return;
+    let message = head.item.message;
+    if (batch.length > 1) {
+      try {
+        message = this.#opts.renderDigest(batch.map((e) => e.item));
+      } catch (err) {
+        this.#log.error(
+          { integration: this.integration, destination: q.key, err },
+          'digest rendering failed',
+        );
+        for (const e of batch) e.noDigest = true;
+        batch = [head];
+      }
+    }
+    for (const e of batch) e.attempts++;
+    q.inFlight = true;
+    this.#inFlight++;
+    const port = this.#port;
+    const threadTs = head.item.threadTs;
+    const attempt = async (): Promise<void> => {
+      try {
+        let posted: PostedMessage;
+        try {
+          posted = await port.postMessage(q.key, message, threadTs === undefined ? {} : { threadTs });
+        } catch (err) {
+          this.#onError(q, batch, asJobheraldError(err));
+          return;
+        }
+        this.#onPosted(q, batch, posted);
+      } finally {
+        q.inFlight = false;
+        this.#inFlight--;
+        this.#schedulePump();
+      }
+    };
+    const request: Promise<void> = attempt().finally(() => this.#requests.delete(request));
+    this.#requests.add(request);
+  }
+
+  #onPosted(q: ChannelQueue<I>, batch: Entry<I>[], posted: PostedMessage): void {
+    q.shift(batch.length);
+    q.failures = 0;
+    q.lastError = undefined;
+    this.#hook(() =>
+      this.#metrics.message(this.integration, batch.length > 1 ? 'digest' : 'single', batch.length),
+    );
+    const at = this.#clock.now();
+    for (const e of batch) {
+      this.#report(e, {
+        result: 'Delivered',
+        channel: posted.channel,
+        ts: posted.ts,
+        batchSize: batch.length,
+        attempts: e.attempts,
+        at,
+      });
+    }
+  }
+
+  #onError(q: ChannelQueue<I>, batch: Entry<I>[], err: JobheraldError): void {
+    const now = this.#clock.now();
+    const head = batch[0];
+    if (!head) return;
+    const context = { integration: this.integration, destination: q.key, code: err.code, err };
+    q.lastError = err;
+    if (err instanceof RateLimitedError) {
+      q.notBefore = now + err.retryAfterMs;
+      this.#hook(() => this.#metrics.rateLimited(this.integration));
+      this.#log.warn(
+        { ...context, retryAfterMs: err.retryAfterMs },
+        'rate limited by Slack; pausing this channel',
+      );
+    } else if (err instanceof RetryableError) {
+      q.failures++;
+      const delay =
+        err.retryAfterMs ??
+        backoffDelay(
+          q.failures,
+          { baseMs: this.limits.backoffBaseMs, maxMs: this.limits.backoffMaxMs },
+          this.#random,
+        );
+      q.notBefore = now + delay;
+      this.#hook(() => this.#metrics.retry(this.integration, err.code));
+      this.#log.info(
+        { ...context, attempt: q.failures, delayMs: delay },
+        'transient Slack error; will retry',
+      );
+    } else if (err instanceof ChannelUnavailableError) {
+      q.parked = { code: err.code, message: err.message, until: now + this.limits.channelHoldMs };
+      this.#log.warn(context, 'channel unavailable; parking its queue until membership is re-checked');
+      this.#hook(() => this.#opts.onChannelUnavailable?.(q.key, err.code, head.item));
+    } else if (err instanceof AuthError) {
+      this.#integrationPark = { code: err.code, message: err.message };
+      this.#log.error(context, 'Slack token rejected; parking every queue of the integration');
+      this.#hook(() => this.#opts.onAuthError?.(err.code, err.message));
+    } else if (err instanceof PermanentError && batch.length > 1) {
+      // A digest Slack refuses (e.g. invalid_blocks) must not take its items down: send them one by one.
+      q.lastError = undefined;
+      for (const e of batch) e.noDigest = true;
+      this.#log.error(context, 'Slack refused a digest; sending its items one by one');
+    } else {
+      // PermanentError (or an unclassified JobheraldError): this item will never go through as is.
+      q.lastError = undefined;
+      q.failures = 0;
+      q.shift(1);
+      this.#fail(head, err.code, err.message);
+    }
+  }
+
+  #fail(entry: Entry<I>, code: string, message: string): void {
+    this.#report(entry, {
+      result: 'Failed',
+      error: code,
+      message,
+      attempts: entry.attempts,
+      at: this.#clock.now(),
+    });
+  }
+
+  #report(entry: Entry<I>, result: SendResult): void {
+    const { item } = entry;
+    this.#ids.delete(item.id);
+    const error = result.result === 'Failed' ? result.error : undefined;
+    this.#hook(() =>
+      this.#metrics.result(this.integration, result.result, result.at - item.observedAt, error),
+    );
+    if (result.result === 'Failed') {
+      this.#log.warn(
+        {
+          integration: this.integration,
+          rule: `${item.rule.namespace}/${item.rule.name}`,
+          job: item.job,
+          event: item.event,
+          destination: item.destinationLabel,
+          error: result.error,
+          attempts: result.attempts,
+        },
+        `delivery failed: ${result.message}`,
+      );
+    }
+    this.#hook(() => this.#opts.onResult(item, result));
+  }
+
+  /** Run a caller's callback; its exceptions are logged, never allowed to break the queue. */
+  #hook(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#log.error({ integration: this.integration, err }, 'delivery callback threw');
+    }
+  }
+}
