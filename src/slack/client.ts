@@ -243,9 +243,11 @@ export function mapSlackError(
     }
     case ErrorCode.PlatformError: {
       const data = e.data ?? {};
-      const code = typeof data.error === 'string' && data.error ? data.error : 'unknown_error';
-      const detail = platformDetail(data);
-      const message = `${method}: ${code}${detail}`;
+      const raw = typeof data.error === 'string' && data.error ? data.error : 'unknown_error';
+      // A body that is not JSON (a proxy's HTML page) arrives as `error`: keep a short excerpt, not a code.
+      const code = /^[a-z0-9_]{1,64}$/.test(raw) ? raw : 'invalid_response';
+      const what = code === raw ? code : `unexpected response: ${raw.slice(0, 200)}`;
+      const message = `${method}: ${what}${platformDetail(data)}`;
       if (AUTH_ERROR_CODES.has(code)) return new AuthError(code, message, { cause });
       if (CHANNEL_ERROR_CODES.has(code)) {
         return new ChannelUnavailableError(code, message, {
