@@ -1,0 +1,302 @@
+// A list-watch (reflector) that keeps a slim record per object, unlike client-node's informer which keeps
+// whole objects and stops on most errors. Per the architecture notes:
+//   - paginated LIST (limit 500) for the initial state and every relist;
+//   - WATCH from the list's resourceVersion with allowWatchBookmarks, so a quiet resource still advances;
+//   - 410 Gone (resourceVersion too old) → relist, and diff against the store so consumers see exactly
+//     the adds, updates and deletes they missed;
+//   - any other failure → reconnect with jittered exponential backoff; no event or bookmark for
+//     `silenceMs` → the connection is presumed dead and is replaced.
+// Consumers get ordered callbacks; `synced` resolves after the first complete list.
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { describe, isGone, KubeApiError, type KubeConnection, type Query } from './connection.ts';
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid: string;
+  resourceVersion: string;
+  [key: string]: unknown;
+}
+
+export interface KubeObject {
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+interface ListResponse {
+  metadata: { resourceVersion: string; continue?: string };
+  items: KubeObject[];
+}
+
+interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubeObject & { code?: number; reason?: string; message?: string };
+}
+
+export type ChangeType = 'added' | 'modified' | 'deleted';
+
+export interface ListWatchHandlers<R> {
+  /** Called in order. `previous` is the stored record before the change (undefined for added). */
+  onChange(type: ChangeType, record: R, previous: R | undefined): void;
+  /** After every complete (re)list, with whether it was a relist after a gap. */
+  onSynced?(relist: boolean): void;
+}
+
+export interface ListWatchMetrics {
+  watchRestarts(resource: string, reason: string): void;
+  relists(resource: string): void;
+}
+
+export interface ListWatchOptions<R> {
+  connection: KubeConnection;
+  /** e.g. /apis/batch/v1/jobs or /api/v1/namespaces/x/secrets */
+  path: string;
+  /** a short name for logs and metrics */
+  resource: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** builds the slim record kept in the store; undefined drops the object */
+  toRecord: (object: KubeObject) => R | undefined;
+  keyOf?: (object: KubeObject) => string;
+  pageSize?: number;
+  /** server-side watch timeout; the watch is re-opened after it (default 5 min, jittered) */
+  watchTimeoutSeconds?: number;
+  /** no event or bookmark for this long → reconnect (default 2.5 min: bookmarks come about every minute) */
+  silenceMs?: number;
+  log?: (level: 'info' | 'warn' | 'debug', message: string, fields?: Record<string, unknown>) => void;
+  metrics?: ListWatchMetrics;
+}
+
+const defaultKey = (o: KubeObject): string =>
+  o.metadata.namespace === undefined ? o.metadata.name : `${o.metadata.namespace}/${o.metadata.name}`;
+
+export class ListWatch<R> {
+  readonly store = new Map<string, R>();
+  readonly synced: Promise<void>;
+  #resolveSynced!: () => void;
+  #resourceVersion = '';
+  #stopped = false;
+  #abort: AbortController | undefined;
+  #failures = 0;
+  #lastActivity = Date.now();
+  #everSynced = false;
+  readonly #opts: Required<Pick<ListWatchOptions<R>, 'pageSize' | 'watchTimeoutSeconds' | 'silenceMs'>> &
+    ListWatchOptions<R>;
+  readonly #handlers: ListWatchHandlers<R>;
+  #loop: Promise<void> | undefined;
+
+  constructor(opts: ListWatchOptions<R>, handlers: ListWatchHandlers<R>) {
+    this.#opts = { pageSize: 500, watchTimeoutSeconds: 300, silenceMs: 150_000, ...opts };
+    this.#handlers = handlers;
+    this.synced = new Promise((resolve) => (this.#resolveSynced = resolve));
+  }
+
+  get isSynced(): boolean {
+    return this.#everSynced;
+  }
+
+  /** When the last event, bookmark or list arrived: how fresh this view of the cluster is. */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  start(): this {
+    this.#loop ??= this.#run();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort?.abort();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    let needList = true;
+    while (!this.#stopped) {
+      try {
+        if (needList) {
+          await this.#list();
+          needList = false;
+        }
+        await this.#watch();
+        this.#failures = 0;
+      } catch (error) {
+        if (this.#stopped) break;
+        if (isGone(error)) {
+          this.#opts.metrics?.relists(this.#opts.resource);
+          this.#log('info', 'watch expired (410 Gone): relisting');
+          needList = true;
+          continue;
+        }
+        this.#failures++;
+        const delay = backoff(this.#failures);
+        this.#opts.metrics?.watchRestarts(
+          this.#opts.resource,
+          error instanceof KubeApiError ? error.code : 'error',
+        );
+        this.#log('warn', `list/watch failed, retrying in ${delay} ms: ${describe(error)}`, {
+          failures: this.#failures,
+        });
+        // After a long outage a relist is cheaper than hoping the resourceVersion is still in the cache.
+        if (this.#failures >= 3) needList = true;
+        await sleep(delay, () => this.#stopped);
+      }
+    }
+  }
+
+  async #list(): Promise<void> {
+    const relist = this.#everSynced;
+    const seen = new Set<string>();
+    let continueToken: string | undefined;
+    let resourceVersion: string;
+    do {
+      const page = await this.#opts.connection.get<ListResponse>(this.#opts.path, {
+        limit: this.#opts.pageSize,
+        continue: continueToken,
+        labelSelector: this.#opts.labelSelector,
+        fieldSelector: this.#opts.fieldSelector,
+      } satisfies Query);
+      for (const object of page.items) {
+        const key = (this.#opts.keyOf ?? defaultKey)(object);
+        seen.add(key);
+        this.#apply('upsert', key, object);
+      }
+      continueToken = page.metadata.continue || undefined;
+      resourceVersion = page.metadata.resourceVersion;
+      this.#lastActivity = Date.now();
+    } while (continueToken !== undefined && !this.#stopped);
+    // Whatever the store holds but the list did not is gone: deleted while we were not watching.
+    for (const [key, record] of [...this.store]) {
+      if (!seen.has(key)) {
+        this.store.delete(key);
+        this.#handlers.onChange('deleted', record, record);
+      }
+    }
+    this.#resourceVersion = resourceVersion;
+    this.#everSynced = true;
+    this.#handlers.onSynced?.(relist);
+    this.#resolveSynced();
+  }
+
+  async #watch(): Promise<void> {
+    const abort = new AbortController();
+    this.#abort = abort;
+    const jitter = Math.round(this.#opts.watchTimeoutSeconds * (0.9 + Math.random() * 0.2));
+    const response = await this.#opts.connection.send('GET', this.#opts.path, {
+      query: {
+        watch: true,
+        allowWatchBookmarks: true,
+        resourceVersion: this.#resourceVersion,
+        timeoutSeconds: jitter,
+        labelSelector: this.#opts.labelSelector,
+        fieldSelector: this.#opts.fieldSelector,
+      },
+      signal: abort.signal,
+    });
+    if (response.status !== 200) {
+      const text = await response.text();
+      let reason = '';
+      try {
+        reason = (JSON.parse(text) as { reason?: string }).reason ?? '';
+      } catch {
+        // not a Status
+      }
+      throw new KubeApiError(
+        response.status,
+        reason,
+        `watch ${this.#opts.path}: ${response.status} ${text.slice(0, 300)}`,
+      );
+    }
+    this.#lastActivity = Date.now();
+    const silence = setInterval(
+      () => {
+        if (Date.now() - this.#lastActivity > this.#opts.silenceMs) {
+          this.#log('warn', `no watch event or bookmark for ${this.#opts.silenceMs} ms: reconnecting`);
+          this.#opts.metrics?.watchRestarts(this.#opts.resource, 'silence');
+          abort.abort();
+        }
+      },
+      Math.min(5_000, this.#opts.silenceMs / 2),
+    );
+    silence.unref();
+    try {
+      const body = Readable.fromWeb(response.body as unknown as WebReadableStream);
+      const lines = createInterface({ input: body, crlfDelay: Infinity });
+      for await (const line of lines) {
+        if (line === '') continue;
+        this.#lastActivity = Date.now();
+        this.#onEvent(JSON.parse(line) as WatchEvent);
+      }
+    } catch (error) {
+      if (abort.signal.aborted) return; // silence, or stop(): the loop decides what next
+      throw error;
+    } finally {
+      clearInterval(silence);
+    }
+  }
+
+  #onEvent(event: WatchEvent): void {
+    const object = event.object;
+    switch (event.type) {
+      case 'BOOKMARK':
+        this.#resourceVersion = object.metadata.resourceVersion;
+        return;
+      case 'ERROR':
+        throw new KubeApiError(
+          object.code ?? 500,
+          object.reason ?? '',
+          `watch ${this.#opts.path}: ${object.message ?? ''}`,
+        );
+      case 'ADDED':
+      case 'MODIFIED':
+        this.#apply('upsert', (this.#opts.keyOf ?? defaultKey)(object), object);
+        break;
+      case 'DELETED':
+        this.#apply('delete', (this.#opts.keyOf ?? defaultKey)(object), object);
+        break;
+    }
+    this.#resourceVersion = object.metadata.resourceVersion;
+  }
+
+  #apply(op: 'upsert' | 'delete', key: string, object: KubeObject): void {
+    const previous = this.store.get(key);
+    const record = this.#opts.toRecord(object);
+    if (op === 'delete') {
+      this.store.delete(key);
+      if (record !== undefined || previous !== undefined) {
+        this.#handlers.onChange('deleted', (record ?? previous) as R, previous);
+      }
+      return;
+    }
+    if (record === undefined) {
+      // filtered out now (e.g. a label changed): to consumers it is as good as deleted
+      if (previous !== undefined) {
+        this.store.delete(key);
+        this.#handlers.onChange('deleted', previous, previous);
+      }
+      return;
+    }
+    this.store.set(key, record);
+    this.#handlers.onChange(previous === undefined ? 'added' : 'modified', record, previous);
+  }
+
+  #log(level: 'info' | 'warn' | 'debug', message: string, fields: Record<string, unknown> = {}): void {
+    this.#opts.log?.(level, message, { resource: this.#opts.resource, ...fields });
+  }
+}
+
+/** Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … capped at 30 s. */
+export function backoff(failures: number): number {
+  const ceiling = Math.min(30_000, 500 * 2 ** Math.max(0, failures - 1));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+async function sleep(ms: number, cancelled: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cancelled() && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));
+  }
+}
