@@ -13,6 +13,10 @@ export interface DeliveryItem {
   rule: { namespace: string; name: string; uid: string };
   /** the Job's "namespace/name" */
   job: string;
+  /** the owning CronJob, for digests */
+  cronJob?: string;
+  /** the rule's resolved mentions (`<@U…>`, `<!subteam^S…>`), shown once in a digest's headline */
+  mentions?: readonly string[];
   event: EventType;
   outcome: Outcome;
   /** the queue key: the resolved channel ID (C…/G…) or, for a DM, the user ID (U…) */
@@ -26,6 +30,10 @@ export interface DeliveryItem {
   /** clock time (ms) at which the outcome was observed, for the latency metric */
   observedAt: number;
 }
+
+/** The item id for a rule's delivery: unique per (rule, Job UID, event, destination). */
+export const deliveryItemId = (ruleUID: string, key: DeliveryKey): string =>
+  `${ruleUID}/${key.jobUID}/${key.event}/${key.destination}`;
 
 export type SendResult =
   | {
