@@ -17,6 +17,10 @@ export const commands: Record<string, Command> = {
     summary: 'build|up|down|status|token: a local control plane built from the Go module proxy',
     load: () => import('./dev-cluster.ts'),
   },
+  'slack-emulator': {
+    summary: '[--port N] [--workspace FILE]: a local Slack Web API, failures included, with a web view',
+    load: () => import('./slack-emulator.ts'),
+  },
 };
 
 export function usage(): string {
