@@ -76,6 +76,8 @@ export interface SlackIntegrationStatus {
   workspace?: { id: string; name: string; url: string; botUserID: string };
   scopes?: string[];
   channels?: ChannelStatus[];
+  /** usable channels out of the channels named by allowed rules, e.g. "3/4" (the CHANNELS printer column) */
+  channelsReady?: string;
   lastTest?: { nonce: string; time: string; results: TestResult[] };
 }
 
@@ -137,9 +139,22 @@ export interface DeliveryRecord {
   error?: string;
 }
 
+export type DestinationState =
+  'Resolved' | 'ChannelNotFound' | 'InviteRequired' | 'Archived' | 'UserNotFound' | 'Pending';
+
+/** How one destination of a rule resolved in Slack. */
+export interface DestinationStatus {
+  /** the destination as written: "#name", "C…", "alice@example.com" */
+  destination: string;
+  id?: string;
+  state: DestinationState;
+  message?: string;
+}
+
 export interface NotificationRuleStatus {
   observedGeneration?: number;
   conditions?: Condition[];
+  destinations?: DestinationStatus[];
   deliveries?: DeliveryRecord[];
   totals?: { delivered: number; failed: number };
 }

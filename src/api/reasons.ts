@@ -1,0 +1,104 @@
+// Condition types and reasons of jobherald's resources, in one place (docs/api.md lists them). Reasons are
+// CamelCase, as metav1.Condition requires; they are part of the API: users alert on them, so add freely and
+// rename never.
+
+export const ConditionTypes = {
+  /** the summary condition: `kubectl wait --for=condition=Ready`, Argo CD and Flux health */
+  Ready: 'Ready',
+  /** kstatus abnormal-true: present (True) only while the operator is still working or retrying */
+  Reconciling: 'Reconciling',
+  /** kstatus abnormal-true: present (True) only while the operator cannot progress without a human */
+  Stalled: 'Stalled',
+  /** SlackIntegration: the token works (auth.test) */
+  Authenticated: 'Authenticated',
+  /** SlackIntegration: every channel named by an allowed rule is usable */
+  ChannelsReady: 'ChannelsReady',
+} as const;
+export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
+
+export const Reasons = {
+  // ---- healthy
+  /** Ready=True: everything the spec asks for is in place */
+  Reconciled: 'Reconciled',
+  /** alias kept for readers who look for it: Ready=True */
+  Ready: 'Ready',
+  /** Authenticated=True */
+  Authenticated: 'Authenticated',
+  /** ChannelsReady=True */
+  ChannelsReady: 'ChannelsReady',
+  /** ChannelsReady=True when no allowed rule names a channel yet */
+  NoChannels: 'NoChannels',
+  /** Ready=True on a suspended object: configuration accepted, nothing is sent */
+  Suspended: 'Suspended',
+
+  // ---- in progress
+  /** Ready=Unknown / Reconciling=True: first reconcile or a new generation under way */
+  Progressing: 'Progressing',
+  /** Reconciling=True: a transient error, the operator retries with backoff */
+  Retrying: 'Retrying',
+
+  // ---- spec and tenancy (Stalled: a human must change something)
+  /** the spec fails validation the API server could not do (selector, glob, link template) */
+  InvalidSpec: 'InvalidSpec',
+  /** NotificationRule: the referenced SlackIntegration does not exist */
+  IntegrationNotFound: 'IntegrationNotFound',
+  /** NotificationRule: the integration's allowedNamespaces does not admit the rule's namespace */
+  NamespaceNotAllowed: 'NamespaceNotAllowed',
+  /** NotificationRule: the rule selects other namespaces but its namespace is not trusted */
+  CrossNamespaceNotAllowed: 'CrossNamespaceNotAllowed',
+  /** NotificationRule: the integration exists but is not Ready (transient from the rule's view) */
+  IntegrationNotReady: 'IntegrationNotReady',
+  /** NotificationRule Ready=True: the rule is fine but its integration is suspended, so nothing is sent */
+  IntegrationSuspended: 'IntegrationSuspended',
+
+  // ---- Secret and token
+  SecretNotFound: 'SecretNotFound',
+  SecretKeyMissing: 'SecretKeyMissing',
+  /** generic authentication failure */
+  AuthFailed: 'AuthFailed',
+  /** Slack `invalid_auth` / `not_authed` */
+  InvalidAuth: 'InvalidAuth',
+  /** Slack `token_revoked` / `token_expired` */
+  TokenRevoked: 'TokenRevoked',
+  /** Slack `account_inactive`: app uninstalled or workspace deleted */
+  AccountInactive: 'AccountInactive',
+  /** Slack `missing_scope` */
+  MissingScope: 'MissingScope',
+  /** Slack unreachable, 5xx, or rate limited for long: transient */
+  SlackUnavailable: 'SlackUnavailable',
+
+  // ---- destinations
+  ChannelNotFound: 'ChannelNotFound',
+  ChannelArchived: 'ChannelArchived',
+  /** private channel without the bot, or public channel with membership.join: false */
+  InviteRequired: 'InviteRequired',
+  UserNotFound: 'UserNotFound',
+  UserGroupNotFound: 'UserGroupNotFound',
+  /** a delivery failed for good (details in status.deliveries) */
+  DeliveryFailed: 'DeliveryFailed',
+} as const;
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+/**
+ * Reasons that need a human (change the spec, create the Secret, invite the bot…): Ready=False goes with
+ * Stalled=True, so kstatus, Argo CD and Flux report the object as failed instead of progressing forever.
+ * Every other False reason is treated as transient (Reconciling=True while the operator retries).
+ */
+export const STALLED_REASONS: ReadonlySet<string> = new Set<string>([
+  Reasons.InvalidSpec,
+  Reasons.IntegrationNotFound,
+  Reasons.NamespaceNotAllowed,
+  Reasons.CrossNamespaceNotAllowed,
+  Reasons.SecretNotFound,
+  Reasons.SecretKeyMissing,
+  Reasons.AuthFailed,
+  Reasons.InvalidAuth,
+  Reasons.TokenRevoked,
+  Reasons.AccountInactive,
+  Reasons.MissingScope,
+  Reasons.ChannelNotFound,
+  Reasons.ChannelArchived,
+  Reasons.InviteRequired,
+  Reasons.UserNotFound,
+  Reasons.UserGroupNotFound,
+]);
