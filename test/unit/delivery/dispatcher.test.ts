@@ -331,6 +331,29 @@ describe('Dispatcher: digests', () => {
   });
 });
 
+describe('Dispatcher: metrics hooks', () => {
+  it('reports every final result with its latency, every accepted message, 429s and retries', async () => {
+    const h = harness({ latencyMs: 100, limits: { digestCapacity: 10 } });
+    h.port.failNext(
+      'C1',
+      new RateLimitedError(2_000, { channel: 'C1' }),
+      new RetryableError('http_500', 'x'),
+    );
+    h.port.failNext('C2', new PermanentError('invalid_blocks', 'x'));
+    for (let i = 0; i < 5; i++) h.dispatcher.enqueue(h.item('C1'));
+    h.dispatcher.enqueue(h.item('C2'));
+    await h.clock.runUntil(() => h.results.length === 6);
+    expect(h.counters.rateLimited).toBe(1);
+    expect(h.counters.retries).toEqual(['http_500']);
+    // C2's single failed at 100 ms; C1: 429 at 100, pause 2 s, 500 at 2.2 s, backoff 750 ms, digest ok at 3.05 s
+    expect(h.counters.results).toEqual([
+      ['jobherald-system/acme', 'Failed', 100, 'invalid_blocks'],
+      ...Array.from({ length: 5 }, () => ['jobherald-system/acme', 'Delivered', 3050, undefined]),
+    ]);
+    expect(h.counters.messages).toEqual([['digest', 5]]);
+  });
+});
+
 describe('Dispatcher: lifecycle', () => {
   it('ignores a second enqueue of the same id while it is queued', async () => {
     const h = harness();

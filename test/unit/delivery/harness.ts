@@ -22,9 +22,11 @@ export function harness(options: { limits?: Partial<DeliveryLimits>; latencyMs?:
     rateLimited: 0,
     retries: [] as string[],
     messages: [] as ['single' | 'digest', number][],
+    results: [] as [string, 'Delivered' | 'Failed', number, string | undefined][],
   };
   const metrics: DeliveryMetrics = {
-    result() {},
+    result: (integration, result, latencyMs, error) =>
+      counters.results.push([integration, result, latencyMs, error]),
     message: (_i, kind, n) => counters.messages.push([kind, n]),
     rateLimited: () => counters.rateLimited++,
     retry: (_i, code) => counters.retries.push(code),
