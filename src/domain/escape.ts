@@ -29,7 +29,7 @@ export function escapeAndTruncate(raw: string, max: number): string {
 /** Fit plain text (plain_text objects, URLs already checked) into `max` code units with an ellipsis. */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  return fit(Array.from(text), max);
+  return fit(Array.from(text.slice(0, max + 1)), max);
 }
 
 function fit(pieces: string[], max: number): string {
