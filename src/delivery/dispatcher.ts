@@ -20,6 +20,7 @@ import { TokenBucket } from './token-bucket.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from './types.ts';
 import { noMetrics } from './types.ts';
 import type { SlackMessage } from '../domain/message.ts';
+import { MAX_DIGEST_ENTRIES } from '../domain/render.ts';
 import {
   AuthError,
   ChannelUnavailableError,
@@ -61,7 +62,7 @@ export const DEFAULT_LIMITS: Readonly<DeliveryLimits> = {
   workspaceBurst: 200,
   maxInFlight: 16,
   digestThreshold: 3,
-  digestCapacity: 25,
+  digestCapacity: MAX_DIGEST_ENTRIES,
   backoffBaseMs: 1_000,
   backoffMaxMs: 60_000,
   maxDeliveryMs: 15 * 60_000,
