@@ -9,11 +9,12 @@ export interface StatusTarget {
   path: string;
 }
 
-type Build = () => Record<string, unknown> | undefined;
+/** The status to write now, and what to do once it is stored (e.g. mark a ledger revision persisted). */
+export type StatusBuild = () => { status: Record<string, unknown>; written?: () => void } | undefined;
 
 interface Slot {
   target: StatusTarget;
-  build: Build;
+  build: StatusBuild;
   dirty: boolean;
   writing: Promise<void> | undefined;
   last: string | undefined;
@@ -38,9 +39,9 @@ export class StatusWriter {
 
   /**
    * Schedules a status write for `target`. `build` is called when the write happens, so it always sends
-   * the newest state; returning undefined skips the write.
+   * the newest state; returning undefined skips the write. `written` runs once that state is stored.
    */
-  request(target: StatusTarget, build: Build): void {
+  request(target: StatusTarget, build: StatusBuild): void {
     if (!this.#enabled) return;
     let slot = this.#slots.get(target.path);
     if (slot === undefined) {
@@ -77,14 +78,20 @@ export class StatusWriter {
     try {
       while (slot.dirty && this.#enabled) {
         slot.dirty = false;
-        const status = slot.build();
-        if (status === undefined) continue;
-        const body = JSON.stringify(status);
-        if (body === slot.last) continue;
+        const next = slot.build();
+        if (next === undefined) continue;
+        const body = JSON.stringify(next.status);
+        if (body === slot.last) {
+          next.written?.();
+          continue;
+        }
         try {
-          await this.#connection.mergePatch(`${slot.target.path}/status`, { status: nullsForMerge(status) });
+          await this.#connection.mergePatch(`${slot.target.path}/status`, {
+            status: nullsForMerge(next.status),
+          });
           this.writes++;
           slot.last = body;
+          next.written?.();
         } catch (error) {
           if (isNotFound(error)) {
             this.#slots.delete(slot.target.path);

@@ -93,6 +93,7 @@ class WebClientPort implements SlackPort {
       team: str(r.team),
       url: str(r.url),
       userId: str(r.user_id),
+      user: typeof r.user === 'string' && r.user !== '' ? r.user : undefined,
       scopes: r.response_metadata?.scopes ?? [],
     };
     if (typeof r.bot_id === 'string') info.botId = r.bot_id;

@@ -10,6 +10,8 @@ export interface AuthInfo {
   url: string;
   /** the bot's user ID (U…) */
   userId: string;
+  /** the bot's user name, as people type it in `/invite @name` */
+  user?: string;
   botId?: string;
   /** from the x-oauth-scopes header; empty when Slack did not send it */
   scopes: string[];

@@ -1,0 +1,70 @@
+// The slim records the operator keeps from its watches, one builder per resource. Whole objects are kept
+// only for our own custom resources (few and small).
+import type { NotificationRule, SlackIntegration } from '../api/types.ts';
+import type { FailedPodDetail, JobRecord } from '../domain/job.ts';
+import type { KubeObject } from '../kube/list-watch.ts';
+import { toJobRecord } from '../kube/job-record.ts';
+
+export interface NamespaceRecord {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface SecretRecord {
+  namespace: string;
+  name: string;
+  /** base64 values, decoded only when a token is read */
+  data: Record<string, string>;
+}
+
+export interface FailedPodRecord {
+  jobUID: string;
+  details: FailedPodDetail[];
+}
+
+export const namespaceRecord = (o: KubeObject): NamespaceRecord => ({
+  name: o.metadata.name,
+  labels: (o.metadata.labels as Record<string, string> | undefined) ?? {},
+});
+
+export const secretRecord = (o: KubeObject): SecretRecord => ({
+  namespace: o.metadata.namespace ?? '',
+  name: o.metadata.name,
+  data: (o.data as Record<string, string> | undefined) ?? {},
+});
+
+export const jobRecord = (o: KubeObject): JobRecord => toJobRecord(o);
+
+export const integrationRecord = (o: KubeObject): SlackIntegration => o as unknown as SlackIntegration;
+export const ruleRecord = (o: KubeObject): NotificationRule => o as unknown as NotificationRule;
+
+interface PodStatusLike {
+  containerStatuses?: {
+    name: string;
+    state?: { terminated?: { exitCode?: number; reason?: string; message?: string } };
+    lastState?: { terminated?: { exitCode?: number; reason?: string; message?: string } };
+  }[];
+}
+
+const MAX_MESSAGE = 1024;
+
+/** Failed pods of Jobs (watched with fieldSelector status.phase=Failed): the containers that failed. */
+export function failedPodRecord(o: KubeObject): FailedPodRecord | undefined {
+  const labels = (o.metadata.labels as Record<string, string> | undefined) ?? {};
+  const jobUID = labels['batch.kubernetes.io/controller-uid'] ?? labels['controller-uid'];
+  if (jobUID === undefined) return undefined;
+  const status = (o.status as PodStatusLike | undefined) ?? {};
+  const details: FailedPodDetail[] = [];
+  for (const c of status.containerStatuses ?? []) {
+    const t = c.state?.terminated ?? c.lastState?.terminated;
+    if (t === undefined || t.exitCode === 0) continue;
+    details.push({
+      pod: o.metadata.name,
+      container: c.name,
+      exitCode: t.exitCode,
+      reason: t.reason,
+      message: t.message?.slice(0, MAX_MESSAGE),
+    });
+  }
+  return { jobUID, details };
+}

@@ -1,0 +1,34 @@
+// What `jobherald controller` is told by flags and environment (src/cli/controller.ts parses them).
+import type { DeliveryLimits } from '../delivery/dispatcher.ts';
+
+export interface OperatorConfig {
+  /** shown in every message unless an integration sets spec.clusterName */
+  clusterName: string;
+  /** the operator's own namespace: the Lease lives here; the default trusted and integration namespace */
+  namespace: string;
+  /** rules in these namespaces may select Jobs in other namespaces (tenancy) */
+  clusterRuleNamespaces: string[];
+  /** SlackIntegrations (and their token Secrets) are served only in these namespaces */
+  integrationNamespaces: string[];
+  leaderElect: boolean;
+  leaseName: string;
+  identity: string;
+  /** how often membership and auth are re-checked when all is well */
+  recheckIntervalMs: number;
+  /** how often channels are re-checked while deliveries wait for an invite or a re-join */
+  parkedRecheckIntervalMs: number;
+  /** how often the ledger floor is advanced (and persisted if it moved) */
+  floorIntervalMs: number;
+  deliveryLimits: Partial<DeliveryLimits>;
+  /** Slack request timeout */
+  slackTimeoutMs: number;
+}
+
+export const DEFAULTS = {
+  recheckIntervalMs: 5 * 60_000,
+  parkedRecheckIntervalMs: 30_000,
+  floorIntervalMs: 30_000,
+  slackTimeoutMs: 10_000,
+  /** a private channel may take a while to be invited to: hold its alerts an hour before failing them */
+  channelHoldMs: 60 * 60_000,
+} as const;
