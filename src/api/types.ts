@@ -157,6 +157,8 @@ export interface NotificationRuleStatus {
   destinations?: DestinationStatus[];
   deliveries?: DeliveryRecord[];
   totals?: { delivered: number; failed: number };
+  /** the delivery ledger (src/delivery/ledger.ts, docs/adr/0003-delivery-ledger.md): bookkeeping, not for editing */
+  ledger?: unknown;
 }
 
 export interface NotificationRule {
