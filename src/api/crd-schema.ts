@@ -63,7 +63,8 @@ export function kubeSchema(kind: ResourceKind): KubeSchema {
   return schema;
 }
 
-function assertEveryRuleHasATwin(schema: KubeSchema, where: string): void {
+/** Throws when a CEL rule in `schema` has no TypeScript twin (src/api/cel-twins.ts). */
+export function assertEveryRuleHasATwin(schema: KubeSchema, where: string): void {
   for (const { rule } of schema['x-kubernetes-validations'] ?? []) {
     if (!celTwins.has(rule)) throw new Error(`${where}: CEL rule without a TypeScript twin: ${rule}`);
   }

@@ -247,7 +247,7 @@ function mapAjvError(
     case 'uniqueItems':
       return {
         error: {
-          path: `${path}[${String(p['i'])}]`,
+          path: `${path}[${Math.max(Number(p['i']), Number(p['j']))}]`,
           message: `Duplicate value: ${JSON.stringify((value as unknown[])[Number(p['i'])])}`,
         },
         blocking: false,
