@@ -9,6 +9,10 @@ interface Command {
 }
 
 export const commands: Record<string, Command> = {
+  controller: {
+    summary: 'run the operator (flags: jobherald controller --help)',
+    load: () => import('./controller.ts'),
+  },
   demo: {
     summary: 'everything on embedded defaults: a local cluster and Jobs that succeed, fail and are cancelled',
     load: () => import('./demo.ts'),
@@ -17,9 +21,21 @@ export const commands: Record<string, Command> = {
     summary: 'build|up|down|status|token: a local control plane built from the Go module proxy',
     load: () => import('./dev-cluster.ts'),
   },
+  render: {
+    summary: '--job JOB.yaml [--outcome Failed] [--rule RULE.yaml]: preview the Slack message for a Job',
+    load: () => import('./render.ts'),
+  },
   'slack-emulator': {
     summary: '[--port N] [--workspace FILE]: a local Slack Web API, failures included, with a web view',
     load: () => import('./slack-emulator.ts'),
+  },
+  'slack-manifest': {
+    summary: '[--name NAME] [--leave-unused]: a Slack app manifest with exactly the scopes needed',
+    load: () => import('./slack-manifest.ts'),
+  },
+  validate: {
+    summary: '-f FILE…: validate SlackIntegrations and NotificationRules offline, as the API server does',
+    load: () => import('./validate.ts'),
   },
 };
 
