@@ -34,7 +34,9 @@ export class KubeConnection {
   readonly config: KubeConfig;
   readonly server: string;
   readonly #timeoutMs: number;
-  requests = { get: 0, list: 0, watch: 0, write: 0 };
+  /** requests sent, by verb (quality-bar P7 counts them); `onRequest` mirrors them into metrics */
+  readonly requests = { get: 0, list: 0, watch: 0, write: 0 };
+  onRequest: ((verb: 'get' | 'list' | 'watch' | 'write') => void) | undefined;
 
   constructor(config: KubeConfig, timeoutMs = 30_000) {
     const cluster = config.getCurrentCluster();
@@ -72,11 +74,16 @@ export class KubeConnection {
     const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json' };
     if (opts.body !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
     const isWatch = opts.query?.watch === true || opts.query?.watch === 'true';
-    if (method === 'GET') {
-      if (isWatch) this.requests.watch++;
-      else if (path.split('/').length % 2 === 1 || opts.query?.limit !== undefined) this.requests.list++;
-      else this.requests.get++;
-    } else this.requests.write++;
+    const verb =
+      method !== 'GET'
+        ? 'write'
+        : isWatch
+          ? 'watch'
+          : opts.query?.limit !== undefined || isCollection(path)
+            ? 'list'
+            : 'get';
+    this.requests[verb]++;
+    this.onRequest?.(verb);
     return fetch(ctx.getUrl(), {
       method,
       headers,
@@ -120,6 +127,13 @@ export class KubeConnection {
   mergePatch<T>(path: string, body: unknown): Promise<T> {
     return this.json<T>('PATCH', path, { body, contentType: 'application/merge-patch+json' });
   }
+}
+
+/** /api/v1/pods, /apis/g/v/namespaces/ns/jobs: a collection (odd segment count after the group/version). */
+function isCollection(path: string): boolean {
+  const segments = path.split('/').filter((s) => s !== '');
+  const resource = segments[0] === 'api' ? segments.slice(2) : segments.slice(3);
+  return resource.length % 2 === 1;
 }
 
 export function describe(error: unknown): string {

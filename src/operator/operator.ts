@@ -5,7 +5,7 @@
 //   CR watches → reconcilers (auth, channels, membership) → status, Events
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { NotificationRule, SlackIntegration } from '../api/types.ts';
+import type { EventType, NotificationRule, SlackIntegration } from '../api/types.ts';
 import type { FailedPodDetail, JobRecord } from '../domain/job.ts';
 import { integrationRefOf } from '../domain/tenancy.ts';
 import type { DesiredChannel } from '../domain/membership.ts';
@@ -37,7 +37,11 @@ export interface OperatorMetrics {
   delivery?: DeliveryMetrics;
   listWatch?: ListWatchMetrics;
   leader?(isLeader: boolean): void;
-  outcome?(event: string): void;
+  outcome?(event: EventType): void;
+  /** a final delivery result, with the item's event and observation time (latency) */
+  deliveryResult?(item: DeliveryItem, result: SendResult): void;
+  /** expose an integration's queue depth; returns the function that stops exposing it */
+  watchQueue?(source: { integration: string; depth(): number }): () => void;
 }
 
 export interface OperatorOptions {
@@ -103,7 +107,7 @@ export class Operator {
       ruleChanged: (runtime) => this.#writeRuleStatus(runtime),
       clusterName: opts.config.clusterName,
       log,
-      outcomeSeen: (event) => this.#metrics.outcome?.(event),
+      outcomeSeen: (event) => this.#metrics.outcome?.(event as EventType),
     });
 
     this.jobs = new ListWatch<JobRecord>(
@@ -459,6 +463,11 @@ export class Operator {
         deliveryLimits: { channelHoldMs: DEFAULTS.channelHoldMs, ...this.config.deliveryLimits },
       });
       this.integrations.set(key, runtime);
+      const dispatcher = runtime.dispatcher;
+      this.#unwatchQueues.set(
+        key,
+        this.#metrics.watchQueue?.({ integration: key, depth: () => dispatcher.depth() }),
+      );
     }
     return runtime;
   }
@@ -469,6 +478,8 @@ export class Operator {
     if (object === undefined) {
       const gone = this.integrations.get(key);
       this.integrations.delete(key);
+      this.#unwatchQueues.get(key)?.();
+      this.#unwatchQueues.delete(key);
       await gone?.dispatcher.stop();
       return undefined;
     }
@@ -513,6 +524,7 @@ export class Operator {
   }
 
   readonly #lastProblem = new Map<string, string | undefined>();
+  readonly #unwatchQueues = new Map<string, (() => void) | undefined>();
 
   /** Channels named by the rules that may use this integration. */
   #desiredChannels(integrationKey: string): DesiredChannel[] {
@@ -554,6 +566,7 @@ export class Operator {
   #onDeliveryResult(item: DeliveryItem, result: SendResult): void {
     const runtime = this.rules.get(`${item.rule.namespace}/${item.rule.name}`);
     this.pipeline.onResult(item, result, runtime);
+    this.#metrics.deliveryResult?.(item, result);
     if (result.result === 'Failed') {
       this.log.warn(
         {

@@ -1,0 +1,252 @@
+// e2e support for the operator: install the CRDs, run `jobherald controller` as a real child process (so a
+// test can SIGKILL and restart it), and create the objects a scenario needs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, mkdirSync, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { inject } from 'vitest';
+import type {
+  NotificationRule,
+  NotificationRuleSpec,
+  SlackIntegration,
+  SlackIntegrationSpec,
+} from '../../src/api/types.ts';
+import { freePort } from '../../src/dev/cluster/ports.ts';
+import { eventually, kube } from './kube.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const GROUP = 'jobherald.dev';
+const VERSION = 'v1alpha1';
+
+/** Creates or updates our CRDs and waits until the API server serves them. */
+export async function installCrds(): Promise<void> {
+  const { kc } = kube();
+  const { ApiextensionsV1Api } = await import('@kubernetes/client-node');
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  for (const file of readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml'))) {
+    const crd = load(readFileSync(join(ROOT, 'crds', file), 'utf8')) as { metadata: { name: string } };
+    try {
+      const existing = await api.readCustomResourceDefinition({ name: crd.metadata.name });
+      await api.replaceCustomResourceDefinition({
+        name: crd.metadata.name,
+        body: {
+          ...(crd as object),
+          metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion },
+        } as never,
+      });
+    } catch {
+      await api.createCustomResourceDefinition({ body: crd as never });
+    }
+    await eventually(`CRD ${crd.metadata.name} Established`, async () => {
+      const got = await api.readCustomResourceDefinition({ name: crd.metadata.name });
+      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+        ? true
+        : undefined;
+    });
+  }
+}
+
+export interface OperatorProcess {
+  readonly pid: number;
+  readonly probePort: number;
+  readonly metricsPort: number;
+  logs(): string;
+  waitReady(timeoutMs?: number): Promise<void>;
+  /** SIGKILL: a crash, no graceful shutdown */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for exit */
+  stop(): Promise<number | null>;
+  metrics(): Promise<string>;
+}
+
+export interface OperatorOptions {
+  namespace: string;
+  clusterRuleNamespaces?: string[];
+  integrationNamespaces?: string[];
+  clusterName?: string;
+  leaderElect?: boolean;
+  kubeconfig?: string;
+  args?: string[];
+}
+
+let runCounter = 0;
+
+/** Starts `jobherald controller` against the e2e cluster with fast re-check intervals for tests. */
+export async function startOperator(opts: OperatorOptions): Promise<OperatorProcess> {
+  const probePort = await freePort();
+  const metricsPort = await freePort();
+  const logDir = join(ROOT, '.jobherald', 'e2e-logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `operator-${process.pid}-${++runCounter}.log`);
+  const file = createWriteStream(logFile);
+  const args = [
+    join(ROOT, 'src/main.ts'),
+    'controller',
+    `--kubeconfig=${opts.kubeconfig ?? inject('kubeconfig')}`,
+    `--namespace=${opts.namespace}`,
+    `--cluster-name=${opts.clusterName ?? 'e2e'}`,
+    `--cluster-rule-namespaces=${(opts.clusterRuleNamespaces ?? [opts.namespace]).join(',')}`,
+    `--integration-namespaces=${(opts.integrationNamespaces ?? [opts.namespace]).join(',')}`,
+    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    `--health-probe-bind-address=127.0.0.1:${probePort}`,
+    '--parked-recheck-interval=1s',
+    '--log-level=debug',
+    ...(opts.leaderElect ? ['--leader-elect'] : []),
+    ...(opts.args ?? []),
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output += chunk.toString();
+    file.write(chunk);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const proc: OperatorProcess = {
+    pid: child.pid ?? -1,
+    probePort,
+    metricsPort,
+    logs: () => output,
+    async waitReady(timeoutMs = 30_000) {
+      await eventually(
+        'the operator to be ready',
+        async () => {
+          if (child.exitCode !== null)
+            throw new Error(`operator exited ${child.exitCode}:\n${output.slice(-3000)}`);
+          const res = await fetch(`http://127.0.0.1:${probePort}/readyz`).catch(() => undefined);
+          return res?.status === 200 ? true : undefined;
+        },
+        timeoutMs,
+      );
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async metrics() {
+      return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    },
+  };
+  return proc;
+}
+
+// ---------------------------------------------------------------- objects
+
+export async function createTokenSecret(namespace: string, name: string, token: string): Promise<void> {
+  await kube().core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name }, stringData: { token } },
+  });
+}
+
+export async function createIntegration(
+  namespace: string,
+  name: string,
+  spec: Partial<SlackIntegrationSpec> & { apiURL: string },
+): Promise<SlackIntegration> {
+  return (await kube().custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'slackintegrations',
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'SlackIntegration',
+      metadata: { name, namespace },
+      spec: { tokenSecretRef: { name: `${name}-token` }, ...spec },
+    },
+  })) as SlackIntegration;
+}
+
+export async function createRule(
+  namespace: string,
+  name: string,
+  spec: NotificationRuleSpec,
+): Promise<NotificationRule> {
+  return (await kube().custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'notificationrules',
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'NotificationRule',
+      metadata: { name, namespace },
+      spec,
+    },
+  })) as NotificationRule;
+}
+
+export async function getRule(namespace: string, name: string): Promise<NotificationRule> {
+  return (await kube().custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'notificationrules',
+    name,
+  })) as NotificationRule;
+}
+
+export async function getIntegration(namespace: string, name: string): Promise<SlackIntegration> {
+  return (await kube().custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'slackintegrations',
+    name,
+  })) as SlackIntegration;
+}
+
+/** JSON-merge-patches a custom resource's spec (client-node sends JSON Patch; `add` replaces). */
+export async function patchSpec(
+  plural: 'slackintegrations' | 'notificationrules',
+  namespace: string,
+  name: string,
+  field: string,
+  value: unknown,
+): Promise<void> {
+  await kube().custom.patchNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural,
+    name,
+    body: [{ op: 'add', path: `/spec/${field}`, value }],
+  });
+}
+
+export type Condition = { type: string; status: string; reason: string; message: string };
+
+export const conditionOf = (
+  object: { status?: { conditions?: Condition[] } },
+  type = 'Ready',
+): Condition | undefined => object.status?.conditions?.find((c) => c.type === type);
+
+/** Waits until the object's condition has this status (and reason, if given). */
+export async function waitForCondition<T extends { status?: { conditions?: Condition[] } }>(
+  read: () => Promise<T>,
+  want: { type?: string; status: string; reason?: string },
+  timeoutMs = 30_000,
+): Promise<T> {
+  let last: T | undefined;
+  try {
+    return await eventually(
+      `condition ${want.type ?? 'Ready'}=${want.status}${want.reason ? ` (${want.reason})` : ''}`,
+      async () => {
+        last = await read();
+        const c = conditionOf(last, want.type);
+        return c?.status === want.status && (want.reason === undefined || c.reason === want.reason)
+          ? last
+          : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(last?.status)}`);
+  }
+}
