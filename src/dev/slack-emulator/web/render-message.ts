@@ -42,7 +42,7 @@ function element(value: Json, dir: Directory, at: ButtonContext): string {
 
 function imageLink(value: Json): string {
   const label = str(value.alt_text) || 'image';
-  return `<span class="image-link">🖼 ${linkHtml(str(value.image_url), label)}</span>`;
+  return `<span class="image-link">Image: ${linkHtml(str(value.image_url), label)}</span>`;
 }
 
 function richText(value: unknown): string {

@@ -41,6 +41,7 @@ const EMOJI: Record<string, string> = {
   information_source: 'ℹ️',
   bell: '🔔',
   no_entry: '⛔',
+  no_entry_sign: '🚫',
   tada: '🎉',
   skull: '💀',
   package: '📦',
@@ -78,9 +79,48 @@ function controlSequence(body: string, dir: Directory): string {
   }
   if (target === '!here' || target === '!channel' || target === '!everyone')
     return mention(`@${target.slice(1)}`);
-  if (target.startsWith('!date^')) return escapeHtml(label ?? target);
+  if (target.startsWith('!date^')) return escapeHtml(slackDate(target, label));
   if (target.startsWith('!')) return escapeHtml(label ?? target);
   return linkHtml(target, label ?? target);
+}
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+/**
+ * `<!date^SECONDS^FORMAT|fallback>` in UTC (Slack uses each reader's time zone): {date_num}, {date},
+ * {date_short}, {date_long}, their _pretty forms (without "today"/"yesterday"), {time}, {time_secs}.
+ */
+function slackDate(target: string, fallback: string | undefined): string {
+  const [, seconds = '', format = ''] = target.split('^');
+  const when = new Date(Number(seconds) * 1000);
+  if (!/^\d+$/.test(seconds) || Number.isNaN(when.getTime())) return fallback ?? target;
+  const iso = when.toISOString();
+  const month = MONTHS[when.getUTCMonth()] ?? '';
+  const day = when.getUTCDate();
+  const year = when.getUTCFullYear();
+  const tokens: Record<string, string> = {
+    date_num: iso.slice(0, 10),
+    date: `${month} ${day}, ${year}`,
+    date_short: `${month.slice(0, 3)} ${day}, ${year}`,
+    date_long: `${['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'][when.getUTCDay()] ?? ''}, ${month} ${day}, ${year}`,
+    time: iso.slice(11, 16),
+    time_secs: iso.slice(11, 19),
+  };
+  for (const base of ['date', 'date_short', 'date_long']) tokens[`${base}_pretty`] = tokens[base] ?? '';
+  return format.replace(/\{(\w+)\}/g, (whole, name: string) => tokens[name] ?? whole);
 }
 
 /** Inline formatting on already-escaped text. */

@@ -9,6 +9,10 @@ import { clientScript, styleSheet } from './assets.ts';
 import { messageHtml, type Sender } from './render-message.ts';
 import { escapeHtml, type Directory } from './render-mrkdwn.ts';
 
+// An inline icon rather than an emoji: browsers without an emoji font (CI's) would show a box.
+const LOCK =
+  '<svg class="lock" viewBox="0 0 16 16" width="12" height="12" aria-label="private"><path fill="currentColor" d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7h1zm2 0h4V5a2 2 0 0 0-4 0v2z"/></svg>';
+
 function directory(state: WorkspaceState): Directory {
   return {
     userName: (id) => state.users.get(id)?.name,
@@ -34,7 +38,7 @@ function selectedChannel(state: WorkspaceState, ref: string | null): ChannelStat
 
 function sidebarHtml(state: WorkspaceState, selected: ChannelState | undefined): string {
   const item = (c: ChannelState) => {
-    const icon = c.isIm ? '●' : c.isPrivate ? '🔒' : '#';
+    const icon = c.isIm ? '●' : c.isPrivate ? LOCK : '#';
     const classes = ['channel', c === selected ? 'selected' : '', c.isArchived ? 'archived' : ''].filter(
       (x) => x !== '',
     );
@@ -83,7 +87,7 @@ function mainHtml(state: WorkspaceState, channel: ChannelState | undefined): str
       ? ''
       : `<span class="badge${botIsMember ? '' : ' warn'}">${escapeHtml(bot.name)} ${botIsMember ? 'is a member' : 'is not a member'}</span>`,
   ].join('');
-  const icon = channel.isIm ? '' : channel.isPrivate ? '🔒 ' : '# ';
+  const icon = channel.isIm ? '' : channel.isPrivate ? `${LOCK} ` : '# ';
   return `<header class="channel-header"><h1>${icon}${escapeHtml(channelLabel(state, channel))}</h1>${badges}<span class="channel-id">${escapeHtml(channel.id)}</span></header>
 <div class="messages" id="messages">${body === '' ? '<div class="empty">No messages yet.</div>' : body}</div>`;
 }
