@@ -1,8 +1,8 @@
 // The alert message (product.md §3) as a SlackMessage: a one-line headline in `text` (it is what
 // notifications, screen readers and the channel list show, with the mentions) and the details in one
-// attachment whose colour bar shows the outcome (docs/adr/0006-alerts-in-a-coloured-attachment.md). Everything user-controlled
-// (Job names, labels, reasons, messages, termination messages, link labels) is escaped, and every piece is
-// bounded so the payload fits Slack's limits (slack-limits.ts).
+// attachment whose colour bar shows the outcome (docs/adr/0006-alerts-in-a-coloured-attachment.md).
+// Everything user-controlled (Job names, labels, reasons, messages, termination messages, link labels) is
+// escaped, and every piece is bounded so the payload fits Slack's limits (slack-limits.ts).
 import type { EventType, Link } from '../api/types.ts';
 import type { FailedPodDetail, JobRecord } from './job.ts';
 import type { SlackMessage } from './message.ts';
