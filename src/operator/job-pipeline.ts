@@ -26,6 +26,8 @@ export interface PipelineDeps {
   failedPods(jobUID: string): FailedPodDetail[];
   /** the rule's status (ledger, deliveries) changed */
   ruleChanged(runtime: RuleRuntime): void;
+  /** the one place every final delivery result goes (it calls back onResult, then logs, Events, metrics) */
+  report(item: DeliveryItem, result: SendResult): void;
   clusterName: string;
   log: LogSink;
   now?: () => Date;
@@ -236,9 +238,17 @@ export class JobPipeline {
         observedAt,
       };
       const target = await this.#target(integration, destination);
+      if ('hold' in target) {
+        // the channel does not resolve yet (maybe private, waiting for an invite): the integration keeps it
+        integration.hold(target.hold, { ...base, destination: '', destinationLabel: target.label });
+        continue;
+      }
       if ('error' in target) {
         // A destination that cannot exist right now fails at once, visibly (status, Event, metric).
-        this.#fail({ ...base, destination: '', destinationLabel: target.label }, runtime, target.error);
+        this.#deps.report(
+          { ...base, destination: '', destinationLabel: target.label },
+          { result: 'Failed', error: target.error, message: target.error, attempts: 0, at: Date.now() },
+        );
         continue;
       }
       const item: DeliveryItem = { ...base, destination: target.id, destinationLabel: target.label };
@@ -253,7 +263,9 @@ export class JobPipeline {
   async #target(
     integration: IntegrationRuntime,
     destination: NotificationRule['spec']['destinations'][number],
-  ): Promise<{ id: string; label: string } | { error: string; label: string }> {
+  ): Promise<
+    { id: string; label: string } | { error: string; label: string } | { hold: string; label: string }
+  > {
     if (destination.user !== undefined) {
       const label = `@${destination.user}`;
       const user = await integration.userId(destination.user);
@@ -264,18 +276,9 @@ export class JobPipeline {
     const ref = destination.channel ?? '';
     const channel = integration.channelState(ref);
     const label = `#${channel?.name ?? ref.replace(/^#/, '')}`;
-    if (channel?.id === undefined) {
-      // not resolved yet (first reconcile pending) or not found: an ID can still be tried as is
-      return /^[CG][A-Z0-9]{6,}$/.test(ref) ? { id: ref, label: ref } : { error: 'channel_not_found', label };
-    }
-    if (channel.state === 'Archived') return { error: 'is_archived', label };
-    if (channel.state === 'NotFound') return { error: 'channel_not_found', label };
+    if (channel?.state === 'Archived') return { error: 'is_archived', label };
+    if (channel?.id === undefined || channel.state === 'NotFound') return { hold: ref, label };
     return { id: channel.id, label };
-  }
-
-  #fail(item: DeliveryItem, runtime: RuleRuntime, error: string): void {
-    const result: SendResult = { result: 'Failed', error, message: error, attempts: 0, at: Date.now() };
-    this.onResult(item, result, runtime);
   }
 
   /** Every final result: the rule's ledger and history; the Job is disarmed once all its deliveries ended. */

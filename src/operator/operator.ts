@@ -105,6 +105,7 @@ export class Operator {
       matchContext: () => this.#matchContext(),
       failedPods: (uid) => this.#failedPodDetails(uid),
       ruleChanged: (runtime) => this.#writeRuleStatus(runtime),
+      report: (item, result) => this.#onDeliveryResult(item, result),
       clusterName: opts.config.clusterName,
       log,
       outcomeSeen: (event) => this.#metrics.outcome?.(event as EventType),
@@ -303,7 +304,9 @@ export class Operator {
     this.pipeline.setActive(false);
     clearInterval(this.#floorTimer);
     await Promise.all([this.integrationQueue.stop(), this.ruleQueue.stop()]);
-    const leftovers = await Promise.all([...this.integrations.values()].map((i) => i.dispatcher.stop()));
+    const leftovers = await Promise.all(
+      [...this.integrations.values()].map(async (i) => [...(await i.dispatcher.stop()), ...i.takeHeld()]),
+    );
     // Items still queued are not lost: they are not in the ledger, so the next leader sends them.
     for (const item of leftovers.flat())
       this.rules.get(`${item.rule.namespace}/${item.rule.name}`)?.ledger.release(item.key);

@@ -16,6 +16,7 @@ import { applyDefaults } from '../api/defaults.ts';
 import {
   applyJoinResult,
   channelsReadyCondition,
+  channelsReadySummary,
   isUsable,
   joinedByOperator,
   parseChannelRef,
@@ -74,6 +75,11 @@ export class IntegrationRuntime {
   conditions: Condition[] = [];
   /** destinations parked after not_in_channel / channel_not_found, waiting for a re-check */
   readonly parked = new Set<string>();
+  /**
+   * Alerts for channels that do not resolve (yet): Slack hides a private channel from a bot that is not in it,
+   * so "not found" may mean "invite me". They wait here until the channel resolves or the hold expires.
+   */
+  readonly #held = new Map<string, { item: DeliveryItem; deadline: number }[]>();
   readonly #hooks: IntegrationHooks;
 
   constructor(key: string, hooks: IntegrationHooks) {
@@ -129,6 +135,60 @@ export class IntegrationRuntime {
   channelState(ref: string): ChannelStatus | undefined {
     const parsed = parseChannelRef(ref);
     return this.channels.find((c) => (parsed.kind === 'id' ? c.id === parsed.id : c.name === parsed.name));
+  }
+
+  /** Keeps an alert for a channel reference that does not resolve yet (see #held). */
+  hold(ref: string, item: DeliveryItem): void {
+    const list = this.#held.get(ref) ?? [];
+    list.push({ item, deadline: Date.now() + this.dispatcher.limits.channelHoldMs });
+    this.#held.set(ref, list);
+    this.#hooks.requeue(this.key);
+  }
+
+  get heldCount(): number {
+    let n = 0;
+    for (const list of this.#held.values()) n += list.length;
+    return n;
+  }
+
+  /** Held alerts whose channel now resolves go to the dispatcher; expired or archived ones fail. */
+  #releaseHeld(): void {
+    const now = Date.now();
+    for (const [ref, list] of this.#held) {
+      const channel = this.channelState(ref);
+      const remaining: typeof list = [];
+      for (const entry of list) {
+        if (channel?.state === 'Archived') this.#failHeld(entry.item, 'is_archived');
+        else if (channel?.id !== undefined && isUsable(channel)) {
+          const item = { ...entry.item, destination: channel.id, destinationLabel: `#${channel.name}` };
+          if (!this.dispatcher.enqueue(item)) this.#failHeld(item, 'not_enqueued');
+        } else if (now >= entry.deadline)
+          this.#failHeld(
+            entry.item,
+            channel?.state === 'InviteRequired' ? 'not_in_channel' : 'channel_not_found',
+          );
+        else remaining.push(entry);
+      }
+      if (remaining.length > 0) this.#held.set(ref, remaining);
+      else this.#held.delete(ref);
+    }
+  }
+
+  #failHeld(item: DeliveryItem, error: string): void {
+    this.#hooks.onResult(item, {
+      result: 'Failed',
+      error,
+      message: `${item.destinationLabel}: ${error}`,
+      attempts: 0,
+      at: Date.now(),
+    });
+  }
+
+  /** Held alerts go back to the caller on shutdown (they are not in the ledger, so they are sent again). */
+  takeHeld(): DeliveryItem[] {
+    const items = [...this.#held.values()].flat().map((e) => e.item);
+    this.#held.clear();
+    return items;
   }
 
   /** The user ID for an email (cached 10 min; not-found answers cached 1 min). */
@@ -246,6 +306,7 @@ export class IntegrationRuntime {
       }
       throw error;
     }
+    this.#releaseHeld();
     // parked channels that are usable again get their queues back
     for (const destination of [...this.parked]) {
       const state = this.channels.find((c) => c.id === destination);
@@ -259,7 +320,7 @@ export class IntegrationRuntime {
     const nonce = object.spec.testNonce ?? '';
     if (nonce !== '' && nonce !== this.lastTest?.nonce) await this.#sendTest(nonce, input.now());
 
-    const waiting = this.parked.size > 0 || this.channels.some((c) => !isUsable(c));
+    const waiting = this.parked.size > 0 || this.#held.size > 0 || this.channels.some((c) => !isUsable(c));
     return { requeueAfterMs: waiting ? input.parkedRecheckIntervalMs : input.recheckIntervalMs };
   }
 
@@ -283,15 +344,28 @@ export class IntegrationRuntime {
         ? !this.#directory?.byName.has(ref.name)
         : !this.#directory?.byId.has(ref.id);
     });
-    if (this.#directory === undefined || needsLookup || Date.now() - this.#directory.at > maxAgeMs) {
+    const age = Date.now() - (this.#directory?.at ?? 0);
+    if (this.#directory === undefined || age > maxAgeMs || (needsLookup && age > 5_000)) {
       await this.#refreshDirectory();
     }
     const directory = this.#directory!;
+    const previous = this.channels.length > 0 ? this.channels : (object.status?.channels ?? []);
     const resolve = (ref: ReturnType<typeof parseChannelRef>): ResolvedChannel | undefined => {
       const c = ref.kind === 'id' ? directory.byId.get(ref.id) : directory.byName.get(ref.name);
-      return c === undefined
+      if (c !== undefined) {
+        return { id: c.id, name: c.name, private: c.isPrivate, archived: c.isArchived, isMember: c.isMember };
+      }
+      // Slack hides a private channel from a bot that is not in it. One we saw before as private (the bot
+      // was removed from it) still exists: it needs an invite, it is not "not found".
+      const known = previous.find(
+        (p) =>
+          p.private === true &&
+          p.id !== undefined &&
+          (ref.kind === 'id' ? p.id === ref.id : p.name === ref.name),
+      );
+      return known?.id === undefined
         ? undefined
-        : { id: c.id, name: c.name, private: c.isPrivate, archived: c.isArchived, isMember: c.isMember };
+        : { id: known.id, name: known.name, private: true, archived: false, isMember: false };
     };
     const plan = planMembership({
       desired,
@@ -437,6 +511,7 @@ export class IntegrationRuntime {
       status.scopes = [...this.auth.scopes].sort();
     }
     status.channels = this.channels;
+    status.channelsReady = channelsReadySummary(this.channels);
     if (this.lastTest !== undefined) status.lastTest = this.lastTest;
     return status;
   }

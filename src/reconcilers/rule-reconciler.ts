@@ -5,6 +5,7 @@
 import type {
   Condition,
   DeliveryRecord,
+  DestinationStatus,
   NotificationRule,
   NotificationRuleStatus,
   SlackIntegration,
@@ -61,6 +62,8 @@ export class RuleRuntime {
   #mentionsFor = -1;
   /** the last reconcile's findings about destinations and about mentions (for the Ready condition) */
   destinationFindings: Health[] = [];
+  /** how each destination resolved, for status.destinations */
+  destinations: DestinationStatus[] = [];
   mentionFindings: Health[] = [];
   /** deliveries not yet finished per Job UID (a Job is disarmed when its count reaches 0) */
   readonly outstanding = new Map<string, number>();
@@ -134,14 +137,22 @@ export class RuleRuntime {
    */
   async checkDestinations(integration: IntegrationRuntime): Promise<void> {
     const findings: Health[] = [];
+    const statuses: DestinationStatus[] = [];
     for (const destination of this.object.spec.destinations) {
       if (destination.channel !== undefined) {
         const channel = integration.channelState(destination.channel);
         if (channel === undefined) {
           findings.push({ state: 'Progressing', message: `resolving channel ${destination.channel}` });
+          statuses.push({ destination: destination.channel, state: 'Pending' });
           continue;
         }
         const state = destinationStateOf(channel);
+        statuses.push({
+          destination: destination.channel,
+          ...(channel.id !== undefined ? { id: channel.id } : {}),
+          state,
+          ...(channel.message !== undefined ? { message: channel.message } : {}),
+        });
         const reason =
           state === 'ChannelNotFound'
             ? Reasons.ChannelNotFound
@@ -159,6 +170,11 @@ export class RuleRuntime {
         }
       } else if (destination.user !== undefined) {
         const user = await integration.userId(destination.user);
+        statuses.push(
+          user.id !== undefined
+            ? { destination: destination.user, id: user.id, state: 'Resolved' }
+            : { destination: destination.user, state: 'UserNotFound', message: user.error ?? 'not found' },
+        );
         if (user.id === undefined) {
           findings.push({
             state: 'Degraded',
@@ -169,6 +185,7 @@ export class RuleRuntime {
       }
     }
     this.destinationFindings = findings;
+    this.destinations = statuses;
   }
 
   /** One final delivery result: ledger, history, totals. Returns whether the Job's outcome is fully handled. */
@@ -241,6 +258,7 @@ export class RuleRuntime {
       status: {
         observedGeneration: generation,
         conditions: this.conditions,
+        ...(this.destinations.length > 0 ? { destinations: this.destinations } : {}),
         deliveries: this.deliveries,
         totals: this.totals,
         ledger: this.ledger.serialize(),
