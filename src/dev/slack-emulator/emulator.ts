@@ -60,6 +60,7 @@ export class Emulator {
   readonly behaviour: Behaviour;
   readonly faults: Faults;
   readonly counts = new RequestCounts();
+  private readonly initialRateLimits: RateLimitOption | undefined;
   state: WorkspaceState;
   rateLimiter: RateLimiter;
 
@@ -69,6 +70,7 @@ export class Emulator {
     this.behaviour = { ...defaultBehaviour, ...options.behaviour };
     this.faults = new Faults(this.clock);
     this.state = new WorkspaceState(this.workspace, this.clock);
+    this.initialRateLimits = options.rateLimits;
     this.rateLimiter = new RateLimiter(options.rateLimits, this.clock);
   }
 
@@ -83,14 +85,14 @@ export class Emulator {
     return list.map(toEmulatedMessage);
   }
 
-  /** Back to the workspace as loaded: messages, membership, tokens, faults, rate limits and counts. */
+  /** Back to the workspace as started: messages, membership, tokens, faults, rate limits and counts. */
   reset(): void {
     const previous = this.state;
     this.state = new WorkspaceState(this.workspace, this.clock);
     this.state.version = previous.version + 1; // long-pollers must see a change, never a step back
     previous.wakeAll();
     this.faults.clear();
-    this.rateLimiter.reset();
+    this.rateLimiter = new RateLimiter(this.initialRateLimits, this.clock);
     this.counts.reset();
   }
 

@@ -142,10 +142,6 @@ export class RateLimiter {
     return { allowed: true };
   }
 
-  reset(): void {
-    this.buckets.clear();
-  }
-
   private refill(key: string, bucket: Bucket, now: number): BucketState {
     let state = this.buckets.get(key);
     if (state === undefined) {

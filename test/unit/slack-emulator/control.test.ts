@@ -65,6 +65,17 @@ describe('messages', () => {
   });
 });
 
+describe('reset and rate limits', () => {
+  it('reset brings back the rate limits the emulator started with', async () => {
+    await slack.control.setRateLimits('slack');
+    for (let i = 0; i < 3; i++) await post('C0ALERTS01', 'x');
+    expect((await post('C0ALERTS01', 'x')).status).toBe(429);
+    await slack.control.reset();
+    await slack.control.setMembership('alerts', true);
+    for (let i = 0; i < 10; i++) expect((await post('C0ALERTS01', 'x')).status).toBe(200);
+  });
+});
+
 describe('workspace changes at run time', () => {
   it('kicks the bot out of a channel', async () => {
     await slack.control.setMembership('alerts', false);

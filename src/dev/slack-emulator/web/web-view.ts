@@ -13,6 +13,8 @@ import { escapeHtml, type Directory } from './render-mrkdwn.ts';
 const LOCK =
   '<svg class="lock" viewBox="0 0 16 16" width="12" height="12" aria-label="private"><path fill="currentColor" d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7h1zm2 0h4V5a2 2 0 0 0-4 0v2z"/></svg>';
 
+const MAX_SHOWN = 500;
+
 function directory(state: WorkspaceState): Directory {
   return {
     userName: (id) => state.users.get(id)?.name,
@@ -60,11 +62,14 @@ function mainHtml(state: WorkspaceState, channel: ChannelState | undefined): str
     botId !== undefined
       ? { name: bot.name, isApp: true }
       : { name: state.users.get(userId)?.realName ?? userId, isApp: false };
-  const messages = channel.messages.map(toEmulatedMessage);
+  // The latest messages only: a benchmark may post tens of thousands while the page is open.
+  const hidden = Math.max(0, channel.messages.length - MAX_SHOWN);
+  const messages = channel.messages.slice(hidden).map(toEmulatedMessage);
+  const shown = new Set(messages.map((m) => m.ts));
   const replies = new Map<string, typeof messages>();
   const topLevel: typeof messages = [];
   for (const m of messages) {
-    const isReply = m.threadTs !== undefined && m.threadTs !== m.ts && channel.byTs.has(m.threadTs);
+    const isReply = m.threadTs !== undefined && m.threadTs !== m.ts && shown.has(m.threadTs);
     if (isReply) replies.set(m.threadTs ?? '', [...(replies.get(m.threadTs ?? '') ?? []), m]);
     if (!isReply || m.replyBroadcast === true) topLevel.push(m);
   }
@@ -89,7 +94,7 @@ function mainHtml(state: WorkspaceState, channel: ChannelState | undefined): str
   ].join('');
   const icon = channel.isIm ? '' : channel.isPrivate ? `${LOCK} ` : '# ';
   return `<header class="channel-header"><h1>${icon}${escapeHtml(channelLabel(state, channel))}</h1>${badges}<span class="channel-id">${escapeHtml(channel.id)}</span></header>
-<div class="messages" id="messages">${body === '' ? '<div class="empty">No messages yet.</div>' : body}</div>`;
+<div class="messages" id="messages">${hidden > 0 ? `<div class="empty">${hidden} earlier messages not shown.</div>` : ''}${body === '' ? '<div class="empty">No messages yet.</div>' : body}</div>`;
 }
 
 function pageHtml(state: WorkspaceState, channel: ChannelState | undefined): string {
