@@ -42,6 +42,7 @@ export class LeaderElector {
   #observed: { record: string; at: number } | undefined;
   #lastRenew = 0;
   #timer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
 
   constructor(opts: LeaderElectionOptions) {
@@ -60,6 +61,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#wake?.(); // end the retry-period sleep now, or the loop would never finish
     await this.#loop;
     if (this.#leading) {
       this.#leading = false;
@@ -96,7 +98,10 @@ export class LeaderElector {
         this.#o.onStoppedLeading();
       }
       if (this.#stopped) break;
-      await new Promise<void>((resolve) => (this.#timer = setTimeout(resolve, this.#o.retryPeriodMs)));
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        this.#timer = setTimeout(resolve, this.#o.retryPeriodMs);
+      });
     }
   }
 
