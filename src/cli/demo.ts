@@ -1,71 +1,265 @@
-// jobherald demo: everything on embedded defaults. For now: the local control plane (or the cluster in
-// KUBECONFIG with --use-kubeconfig), and one Job to each outcome — Succeeded, Failed, Cancelled — printed
-// as they end.
+// jobherald demo: the whole thing on embedded defaults — a local control plane (or --kubeconfig's
+// cluster), the Slack emulator with its web view, the CRDs, the operator, a sample SlackIntegration and
+// NotificationRules, and three Jobs that succeed, fail and are cancelled. It prints what was delivered where
+// and keeps running so the web view can be browsed, until Ctrl-C (or at once with --exit).
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
-import { up } from '../dev/cluster/control-plane.ts';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { down, up } from '../dev/cluster/control-plane.ts';
 import { POD_ANNOTATIONS } from '../dev/cluster/kwok-stages.ts';
+import { installCrds } from '../dev/install-crds.ts';
+import { startSlackEmulator, type EmulatedMessage } from '../dev/slack-emulator/index.ts';
+import type { NotificationRule, NotificationRuleSpec, SlackIntegration } from '../api/types.ts';
+import { KubeConnection } from '../kube/connection.ts';
+import { Operator } from '../operator/operator.ts';
+import { DEFAULTS } from '../operator/config.ts';
+import { createLogger } from '../observability/logger.ts';
+
+const OPERATOR_NS = 'jobherald-demo';
+const TENANT_NS = 'demo';
+const GROUP = { group: 'jobherald.dev', version: 'v1alpha1' };
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { name: { type: 'string', default: 'demo' } } });
-  const say = (line: string): boolean => process.stdout.write(`${line}\n`);
-  say(
-    'jobherald demo: starting a local Kubernetes control plane (the first run builds it: several minutes)…',
-  );
-  const state = await up({ name: values.name, log: (line) => say(`  ${line}`) });
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string', default: 'demo' },
+      kubeconfig: { type: 'string' },
+      'slack-port': { type: 'string', default: '8800' },
+      exit: { type: 'boolean', default: false },
+      'keep-cluster': { type: 'boolean', default: false },
+    },
+  });
+  const say = (line = ''): boolean => process.stdout.write(`${line}\n`);
+  const ownCluster = values.kubeconfig === undefined;
+
+  // 1. a cluster
+  let kubeconfigFile = values.kubeconfig;
+  if (ownCluster) {
+    say('jobherald demo: starting a local Kubernetes control plane (the first run builds it: ~8 minutes)…');
+    const state = await up({ name: values.name, log: (line) => say(`  ${line}`) });
+    kubeconfigFile = state.kubeconfig;
+  } else say(`jobherald demo: using the cluster in ${kubeconfigFile}`);
   const kc = new KubeConfig();
-  kc.loadFromFile(state.kubeconfig);
+  kc.loadFromFile(kubeconfigFile!);
   const core = kc.makeApiClient(CoreV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
-  const namespace = 'demo';
-  await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
+  const custom = kc.makeApiClient(CustomObjectsApi);
 
-  const job = (name: string, annotations: Record<string, string>): V1Job => ({
-    metadata: { name, namespace },
+  // 2. Slack
+  const slack = await startSlackEmulator({ port: await portOrFree(Number(values['slack-port'])) });
+  say(`  Slack emulator on ${slack.url}`);
+
+  // 3. CRDs and the sample configuration
+  await installCrds(kc);
+  for (const name of [OPERATOR_NS, TENANT_NS]) {
+    await core.createNamespace({ body: { metadata: { name } } }).catch(ignoreConflict);
+  }
+  await core
+    .createNamespacedSecret({
+      namespace: OPERATOR_NS,
+      body: { metadata: { name: 'slack-bot' }, stringData: { token: 'xoxb-demo' } },
+    })
+    .catch(ignoreConflict);
+  await apply(custom, OPERATOR_NS, 'slackintegrations', {
+    apiVersion: 'jobherald.dev/v1alpha1',
+    kind: 'SlackIntegration',
+    metadata: { name: 'demo', namespace: OPERATOR_NS },
+    spec: {
+      tokenSecretRef: { name: 'slack-bot' },
+      apiURL: slack.apiUrl,
+      allowedNamespaces: { from: 'All' },
+      clusterName: 'demo',
+    },
+  });
+  const rule = (name: string, spec: Omit<NotificationRuleSpec, 'integrationRef'>): Promise<void> =>
+    apply(custom, TENANT_NS, 'notificationrules', {
+      apiVersion: 'jobherald.dev/v1alpha1',
+      kind: 'NotificationRule',
+      metadata: { name, namespace: TENANT_NS },
+      spec: { integrationRef: { name: 'demo', namespace: OPERATOR_NS }, ...spec },
+    });
+  await rule('all-outcomes', {
+    events: ['Succeeded', 'Failed', 'Cancelled'],
+    destinations: [{ channel: 'alerts' }],
+    mentions: [{ group: 'oncall' }],
+    links: [{ text: 'Logs', url: 'https://grafana.example.com/explore?job={namespace}/{name}' }],
+  });
+  await rule('failures-to-alice', { events: ['Failed'], destinations: [{ user: 'alice@example.com' }] });
+  await rule('private-ops', { events: ['Failed'], destinations: [{ channel: 'ops-private' }] });
+
+  // 4. the operator, in this process; its JSON logs go to a file
+  const logDir = join(tmpdir(), 'jobherald-demo');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `operator-${Date.now()}.log`);
+  const operator = new Operator({
+    config: {
+      clusterName: 'demo',
+      namespace: OPERATOR_NS,
+      clusterRuleNamespaces: [OPERATOR_NS],
+      integrationNamespaces: [OPERATOR_NS],
+      leaderElect: false,
+      leaseName: 'jobherald',
+      identity: Operator.identity(),
+      recheckIntervalMs: DEFAULTS.recheckIntervalMs,
+      parkedRecheckIntervalMs: 5_000,
+      floorIntervalMs: DEFAULTS.floorIntervalMs,
+      slackTimeoutMs: DEFAULTS.slackTimeoutMs,
+      deliveryLimits: {},
+    },
+    connection: KubeConnection.load({ kubeconfig: kubeconfigFile }),
+    log: createLogger({ level: 'info', destination: createWriteStream(logFile) }),
+  });
+  await operator.start();
+  say(`  operator running (logs: ${logFile})`);
+
+  // 5. three Jobs: one succeeds, one fails, one is cancelled
+  const run = randomBytes(2).toString('hex');
+  const names = { ok: `nightly-etl-${run}`, failed: `report-build-${run}`, cancelled: `backfill-${run}` };
+  say(
+    `\nRunning three Jobs in namespace "${TENANT_NS}": ${names.ok} succeeds, ${names.failed} fails, ${names.cancelled} is cancelled…`,
+  );
+  await batch.createNamespacedJob({
+    namespace: TENANT_NS,
+    body: job(names.ok, 'sleep 2', { [POD_ANNOTATIONS.duration]: '2s' }),
+  });
+  await batch.createNamespacedJob({
+    namespace: TENANT_NS,
+    body: job(names.failed, 'exit 137', {
+      [POD_ANNOTATIONS.exitCode]: '137',
+      [POD_ANNOTATIONS.reason]: 'OOMKilled',
+      [POD_ANNOTATIONS.message]: 'container used 2.1Gi, limit 2Gi',
+    }),
+  });
+  await batch.createNamespacedJob({
+    namespace: TENANT_NS,
+    body: job(names.cancelled, 'sleep 600', { [POD_ANNOTATIONS.duration]: '10m' }),
+  });
+  for (;;) {
+    const j = await batch.readNamespacedJob({ name: names.cancelled, namespace: TENANT_NS });
+    if ((j.status?.active ?? 0) > 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await batch.deleteNamespacedJob({
+    name: names.cancelled,
+    namespace: TENANT_NS,
+    propagationPolicy: 'Background',
+  });
+
+  // 6. what arrived where
+  const jobNames = Object.values(names);
+  const all = await slack.control.waitForMessages({
+    timeoutMs: 60_000,
+    until: (messages) =>
+      jobNames.every((n) => messages.some((m) => about(m, n) && m.channel === 'C0ALERTS01')) &&
+      messages.some((m) => about(m, names.failed) && m.channel.startsWith('D')),
+  });
+  const channelName = new Map((await slack.control.workspace()).channels.map((c) => [c.id, c.name]));
+  say('\nDelivered:');
+  for (const m of all.filter((m) => jobNames.some((n) => about(m, n)))) {
+    const where = m.channel.startsWith('D') ? '@alice (DM)' : `#${channelName.get(m.channel) ?? m.channel}`;
+    say(`  ${where.padEnd(14)} ${m.text.replace(/\s+/g, ' ').slice(0, 110)}`);
+  }
+  await new Promise((r) => setTimeout(r, 500)); // let the last status writes land
+  say('\nNotificationRules (kubectl get nrule -n demo):');
+  for (const name of ['all-outcomes', 'failures-to-alice', 'private-ops']) {
+    const r = (await custom.getNamespacedCustomObject({
+      ...GROUP,
+      namespace: TENANT_NS,
+      plural: 'notificationrules',
+      name,
+    })) as NotificationRule;
+    const ready = r.status?.conditions?.find((c) => c.type === 'Ready');
+    say(
+      `  ${name.padEnd(18)} Ready=${ready?.status ?? '?'} ${ready?.reason ?? ''}  delivered=${r.status?.totals?.delivered ?? 0}`,
+    );
+    if (ready?.status === 'False') say(`  ${''.padEnd(18)} ${ready.message}`);
+  }
+  say(`\nSee the channels in the Slack emulator's web view: ${slack.url}`);
+
+  const shutdown = async (): Promise<void> => {
+    await operator.stop();
+    await slack.stop();
+    if (ownCluster && !values['keep-cluster']) await down(values.name);
+  };
+  if (values.exit) {
+    await shutdown();
+    return 0;
+  }
+  say(
+    ownCluster && !values['keep-cluster']
+      ? `The cluster runs meanwhile: export KUBECONFIG=${kubeconfigFile}\nPress Ctrl-C to stop everything.`
+      : 'Press Ctrl-C to stop the emulator and the operator.',
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  say('\nStopping…');
+  await shutdown();
+  return 0;
+}
+
+/** A Job that behaves as asked on the local control plane (kwok annotations) and on a real cluster (busybox). */
+function job(name: string, script: string, annotations: Record<string, string>): V1Job {
+  return {
+    metadata: { name, namespace: TENANT_NS, labels: { app: 'demo' } },
     spec: {
       backoffLimit: 0,
       template: {
         metadata: { annotations },
-        spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'example.com/etl:1' }] },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{ name: 'main', image: 'busybox:1.37', command: ['sh', '-c', script] }],
+        },
       },
     },
-  });
-  say('\nRunning three Jobs: nightly-etl (succeeds), report-build (fails, OOMKilled), backfill (cancelled)…');
-  await batch.createNamespacedJob({
-    namespace,
-    body: job('nightly-etl', { [POD_ANNOTATIONS.duration]: '2s' }),
-  });
-  await batch.createNamespacedJob({
-    namespace,
-    body: job('report-build', { [POD_ANNOTATIONS.exitCode]: '137', [POD_ANNOTATIONS.reason]: 'OOMKilled' }),
-  });
-  await batch.createNamespacedJob({
-    namespace,
-    body: job('backfill', { [POD_ANNOTATIONS.duration]: '10m' }),
-  });
+  };
+}
 
-  const read = (name: string) => batch.readNamespacedJob({ name, namespace });
-  const condition = (j: V1Job, type: string) =>
-    j.status?.conditions?.find((c) => c.type === type && c.status === 'True');
-  const until = async (name: string, done: (j: V1Job) => string | undefined): Promise<string> => {
-    for (;;) {
-      const outcome = done(await read(name));
-      if (outcome !== undefined) return outcome;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-  const terminal = (j: V1Job): string | undefined => {
-    if (condition(j, 'Complete')) return 'Succeeded';
-    const failed = condition(j, 'Failed');
-    return failed === undefined ? undefined : `Failed (${failed.reason})`;
-  };
-  say(`  nightly-etl   ${await until('nightly-etl', terminal)}`);
-  say(`  report-build  ${await until('report-build', terminal)}`);
-  await until('backfill', (j) => ((j.status?.active ?? 0) > 0 ? 'running' : undefined));
-  await batch.deleteNamespacedJob({ name: 'backfill', namespace, propagationPolicy: 'Background' });
-  say('  backfill      Cancelled (deleted while running)');
-  say(
-    `\nThe cluster keeps running:\n  export KUBECONFIG=${state.kubeconfig}\nStop it with: npm run dev-cluster -- down --name ${values.name}`,
-  );
-  return 0;
+const about = (m: EmulatedMessage, job: string): boolean =>
+  JSON.stringify([m.text, m.attachments]).includes(job);
+
+async function apply(
+  custom: CustomObjectsApi,
+  namespace: string,
+  plural: string,
+  body: SlackIntegration | NotificationRule,
+) {
+  try {
+    await custom.createNamespacedCustomObject({ ...GROUP, namespace, plural, body });
+  } catch (error) {
+    ignoreConflict(error);
+    const existing = (await custom.getNamespacedCustomObject({
+      ...GROUP,
+      namespace,
+      plural,
+      name: body.metadata.name,
+    })) as {
+      metadata: { resourceVersion: string };
+    };
+    await custom.replaceNamespacedCustomObject({
+      ...GROUP,
+      namespace,
+      plural,
+      name: body.metadata.name,
+      body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } },
+    });
+  }
+}
+
+function ignoreConflict(error: unknown): void {
+  if ((error as { code?: number }).code !== 409) throw error;
+}
+
+async function portOrFree(port: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(0));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(port)));
+  });
 }

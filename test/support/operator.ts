@@ -1,9 +1,8 @@
 // e2e support for the operator: install the CRDs, run `jobherald controller` as a real child process (so a
 // test can SIGKILL and restart it), and create the objects a scenario needs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, mkdirSync, createWriteStream } from 'node:fs';
+import { mkdirSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
 import { inject } from 'vitest';
 import type {
   NotificationRule,
@@ -12,6 +11,7 @@ import type {
   SlackIntegrationSpec,
 } from '../../src/api/types.ts';
 import { freePort } from '../../src/dev/cluster/ports.ts';
+import { installCrds as installCrdsInto } from '../../src/dev/install-crds.ts';
 import { eventually, kube } from './kube.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -19,32 +19,7 @@ const GROUP = 'jobherald.dev';
 const VERSION = 'v1alpha1';
 
 /** Creates or updates our CRDs and waits until the API server serves them. */
-export async function installCrds(): Promise<void> {
-  const { kc } = kube();
-  const { ApiextensionsV1Api } = await import('@kubernetes/client-node');
-  const api = kc.makeApiClient(ApiextensionsV1Api);
-  for (const file of readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml'))) {
-    const crd = load(readFileSync(join(ROOT, 'crds', file), 'utf8')) as { metadata: { name: string } };
-    try {
-      const existing = await api.readCustomResourceDefinition({ name: crd.metadata.name });
-      await api.replaceCustomResourceDefinition({
-        name: crd.metadata.name,
-        body: {
-          ...(crd as object),
-          metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion },
-        } as never,
-      });
-    } catch {
-      await api.createCustomResourceDefinition({ body: crd as never });
-    }
-    await eventually(`CRD ${crd.metadata.name} Established`, async () => {
-      const got = await api.readCustomResourceDefinition({ name: crd.metadata.name });
-      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
-        ? true
-        : undefined;
-    });
-  }
-}
+export const installCrds = (): Promise<void> => installCrdsInto(kube().kc);
 
 export interface OperatorProcess {
   readonly pid: number;
@@ -247,6 +222,8 @@ export async function waitForCondition<T extends { status?: { conditions?: Condi
       timeoutMs,
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(last?.status)}`);
+    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(last?.status)}`, {
+      cause: error,
+    });
   }
 }

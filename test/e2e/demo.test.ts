@@ -1,0 +1,29 @@
+// `jobherald demo` end to end (the README's quick start), against the e2e cluster so the run stays cheap:
+// it must deliver each outcome and report where.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+describe('jobherald demo', () => {
+  it(
+    'delivers a success, a failure and a cancellation and prints where they went',
+    { timeout: 120_000 },
+    async () => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['src/main.ts', 'demo', '--exit', `--kubeconfig=${inject('kubeconfig')}`, '--slack-port=0'],
+        { cwd: ROOT, timeout: 110_000 },
+      );
+      const delivered = stdout.slice(stdout.indexOf('Delivered:'), stdout.indexOf('NotificationRules'));
+      expect(delivered).toMatch(/#alerts .*Succeeded.*demo\/nightly-etl-/);
+      expect(delivered).toMatch(/#alerts .*Failed.*demo\/report-build-.*BackoffLimitExceeded/);
+      expect(delivered).toMatch(/#alerts .*Cancelled.*demo\/backfill-/);
+      expect(delivered).toMatch(/@alice \(DM\) .*Failed.*demo\/report-build-/);
+      expect(stdout).toMatch(/all-outcomes\s+Ready=True .*delivered=3/);
+      expect(stdout).toMatch(/private-ops\s+Ready=False ChannelNotFound/);
+      expect(stdout).toMatch(/web view: http:\/\/127\.0\.0\.1:\d+/);
+    },
+  );
+});
