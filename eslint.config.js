@@ -8,7 +8,7 @@ const restrict = (patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'charts/', 'docs/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'charts/', 'docs/', '.jobherald/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

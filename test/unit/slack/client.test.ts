@@ -137,6 +137,7 @@ describe('Slack client: requests', () => {
       team: 'Acme',
       url: 'https://acme.slack.com/',
       userId: 'U0BOT',
+      user: 'bot',
       botId: 'B1',
       scopes: ['chat:write', 'channels:join', 'channels:read'],
     });
