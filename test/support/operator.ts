@@ -45,6 +45,11 @@ export interface OperatorOptions {
 }
 
 let runCounter = 0;
+/** Operators this worker started: killed when it exits, however it exits, so none outlives a test run. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 /** Starts `jobherald controller` against the e2e cluster with fast re-check intervals for tests. */
 export async function startOperator(opts: OperatorOptions): Promise<OperatorProcess> {
@@ -77,7 +82,13 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  children.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
   const proc: OperatorProcess = {
     pid: child.pid ?? -1,
     probePort,
