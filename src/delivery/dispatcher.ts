@@ -69,6 +69,14 @@ export const DEFAULT_LIMITS: Readonly<DeliveryLimits> = {
   channelHoldMs: 5 * 60_000,
 };
 
+/**
+ * An optional extra hook (src/observability/metrics.ts has it): the latency from an item's observation to the
+ * first chat.postMessage that carries it, in seconds (quality bar P1).
+ */
+export interface DispatchMetrics {
+  dispatched?(latencySeconds: number): void;
+}
+
 export interface DispatcherOptions<I extends DeliveryItem> {
   /** "namespace/name" of the SlackIntegration, for logs and metrics */
   integration: string;
@@ -86,7 +94,7 @@ export interface DispatcherOptions<I extends DeliveryItem> {
   /** for the backoff jitter; tests pass a fixed one */
   random?: () => number;
   log?: LogSink;
-  metrics?: DeliveryMetrics;
+  metrics?: DeliveryMetrics & DispatchMetrics;
 }
 
 export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
@@ -97,7 +105,7 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #log: LogSink;
-  readonly #metrics: DeliveryMetrics;
+  readonly #metrics: DeliveryMetrics & DispatchMetrics;
   readonly #queues = new Map<string, ChannelQueue<I>>();
   readonly #ids = new Set<string>();
   readonly #workspace: TokenBucket;
@@ -341,7 +349,15 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
         batch = [head];
       }
     }
-    for (const e of batch) e.attempts++;
+    const sentAt = this.#clock.now();
+    for (const e of batch) {
+      e.attempts++;
+      // P1: observed → first chat.postMessage carrying the item (retries are not dispatch latency)
+      if (e.attempts === 1 && this.#metrics.dispatched !== undefined) {
+        const seconds = (sentAt - e.item.observedAt) / 1000;
+        this.#hook(() => this.#metrics.dispatched?.(seconds));
+      }
+    }
     q.inFlight = true;
     this.#inFlight++;
     const port = this.#port;

@@ -6,6 +6,10 @@ import {
   RateLimitedError,
   RetryableError,
 } from '../../../src/errors.ts';
+import { Dispatcher } from '../../../src/delivery/dispatcher.ts';
+import { noMetrics, type DeliveryItem } from '../../../src/delivery/types.ts';
+import { ManualClock } from './fake-clock.ts';
+import { FakeSlackPort } from './fake-port.ts';
 import { harness } from './harness.ts';
 
 const NO_DIGEST = { digestThreshold: Number.POSITIVE_INFINITY };
@@ -351,6 +355,58 @@ describe('Dispatcher: metrics hooks', () => {
       ...Array.from({ length: 5 }, () => ['jobherald-system/acme', 'Delivered', 3050, undefined]),
     ]);
     expect(h.counters.messages).toEqual([['digest', 5]]);
+  });
+});
+
+describe('Dispatcher: dispatch latency hook (P1)', () => {
+  it('reports observed → first chat.postMessage once per item, for singles and digests, not for retries', async () => {
+    const clock = new ManualClock();
+    const port = new FakeSlackPort(clock, 100);
+    const dispatched: number[] = [];
+    const dispatcher = new Dispatcher<DeliveryItem>({
+      integration: 'jobherald-system/acme',
+      port,
+      clock,
+      random: () => 0.5,
+      metrics: { ...noMetrics, dispatched: (seconds) => dispatched.push(seconds) },
+      renderDigest: (items) => ({ text: `digest:${items.length}` }),
+      onResult: () => undefined,
+    });
+    const observed = clock.now();
+    const item = (n: number, destination: string): DeliveryItem => ({
+      id: `i${n}`,
+      key: { jobUID: `uid-${n}`, event: 'Failed', destination: 'channel:alerts' },
+      rule: { namespace: 'data', name: 'etl-failures', uid: 'rule-uid' },
+      job: `data/job-${n}`,
+      event: 'Failed',
+      outcome: { event: 'Failed', at: new Date(observed).toISOString() },
+      destination,
+      destinationLabel: '#alerts',
+      message: { text: `alert:i${n}` },
+      observedAt: observed,
+    });
+    port.failNext('C2', new RetryableError('http_500', 'x'));
+    await clock.advance(30);
+    dispatcher.enqueue(item(0, 'C1'));
+    dispatcher.enqueue(item(1, 'C2'));
+    await clock.advance(50);
+    // while C1's first message is in flight (100 ms), 5 more queue up: they go out as one digest at 100 ms
+    for (let n = 2; n < 7; n++) dispatcher.enqueue(item(n, 'C1'));
+    await clock.runUntil(() => port.calls.length >= 4 && dispatcher.depth() === 0);
+    expect(port.calls.map((c) => [c.channel, c.at - observed, c.message.text])).toEqual([
+      ['C1', 30, 'alert:i0'],
+      ['C2', 30, 'alert:i1'],
+      ['C1', 130, 'digest:5'],
+      ['C2', 880, 'alert:i1'], // the retry carries the same item: not a new dispatch
+    ]);
+    expect(dispatched).toEqual([0.03, 0.03, 0.13, 0.13, 0.13, 0.13, 0.13]);
+  });
+
+  it('is optional: a DeliveryMetrics without it still works', async () => {
+    const h = harness();
+    h.dispatcher.enqueue(h.item('C1'));
+    await h.clock.runUntil(() => h.results.length === 1);
+    expect(h.delivered()).toHaveLength(1);
   });
 });
 
