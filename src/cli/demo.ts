@@ -54,7 +54,8 @@ export async function run(args: string[]): Promise<number> {
   say(`  Slack emulator on ${slack.url}`);
 
   // 3. CRDs and the sample configuration
-  await installCrds(kc);
+  const connection = KubeConnection.load({ kubeconfig: kubeconfigFile });
+  await installCrds(connection);
   for (const name of [OPERATOR_NS, TENANT_NS]) {
     await core.createNamespace({ body: { metadata: { name } } }).catch(ignoreConflict);
   }
@@ -110,7 +111,7 @@ export async function run(args: string[]): Promise<number> {
       slackTimeoutMs: DEFAULTS.slackTimeoutMs,
       deliveryLimits: {},
     },
-    connection: KubeConnection.load({ kubeconfig: kubeconfigFile }),
+    connection,
     log: createLogger({ level: 'info', destination: createWriteStream(logFile) }),
   });
   await operator.start();

@@ -1,47 +1,52 @@
-// Applies jobherald's CRDs (crds/*.yaml) to a cluster and waits until the API server serves them.
-// Used by the demo and the e2e suite; users install through Helm or deploy/jobherald.yaml.
+// Applies jobherald's CRDs (crds/*.yaml) to a cluster and waits until the API server serves them. Used by
+// the demo and the e2e suite; users install through Helm or deploy/jobherald.yaml.
+//
+// The CRDs go to the API server as the raw JSON of the YAML, by server-side apply: client-node's typed
+// models would silently drop `enum`, `default` and every `x-kubernetes-*` key (the CEL rules) on the way.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import {
-  ApiextensionsV1Api,
-  type KubeConfig,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import type { KubeConnection } from '../kube/connection.ts';
 
 export const CRD_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
 
-export function readCrds(dir = CRD_DIR): V1CustomResourceDefinition[] {
+export interface Crd {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: Record<string, unknown>;
+}
+
+export function readCrds(dir = CRD_DIR): Crd[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((f) => load(readFileSync(join(dir, f), 'utf8')) as V1CustomResourceDefinition);
+    .map((f) => load(readFileSync(join(dir, f), 'utf8')) as Crd);
 }
 
-export async function installCrds(kc: KubeConfig, timeoutMs = 30_000): Promise<void> {
-  const api = kc.makeApiClient(ApiextensionsV1Api);
-  for (const crd of readCrds()) {
-    const name = crd.metadata!.name!;
-    let existing: V1CustomResourceDefinition | undefined;
-    try {
-      existing = await api.readCustomResourceDefinition({ name });
-    } catch {
-      existing = undefined;
-    }
-    if (existing === undefined) await api.createCustomResourceDefinition({ body: crd });
-    else {
-      const body = {
-        ...crd,
-        metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion },
-      };
-      await api.replaceCustomResourceDefinition({ name, body });
-    }
+const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+
+export async function installCrds(
+  connection: KubeConnection,
+  opts: { dir?: string; timeoutMs?: number } = {},
+) {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  for (const crd of readCrds(opts.dir)) {
+    const path = `${CRD_PATH}/${crd.metadata.name}`;
+    await connection.json('PATCH', path, {
+      query: { fieldManager: 'jobherald', force: true },
+      body: crd, // JSON is YAML: the apply patch is the CRD itself
+      contentType: 'application/apply-patch+yaml',
+    });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const got = await api.readCustomResourceDefinition({ name });
+      const got = await connection.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+        path,
+      );
       if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`CRD ${crd.metadata.name} not Established after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -13,6 +13,7 @@ import type {
 import { ConditionTypes, Reasons } from '../api/reasons.ts';
 import { setCondition, summarizeReady, worstHealth, type Health } from '../api/conditions.ts';
 import { applyDefaults } from '../api/defaults.ts';
+import { validateSlackIntegration } from '../api/validate.ts';
 import {
   applyJoinResult,
   channelsReadyCondition,
@@ -234,6 +235,19 @@ export class IntegrationRuntime {
     const object = applyDefaults(input.object);
     this.object = object;
     const log = this.#hooks.log;
+    // What the API server cannot check (label selector syntax…) is checked here, with the same messages.
+    const validation = validateSlackIntegration(input.object);
+    if (!validation.ok) {
+      this.problem = {
+        reason: Reasons.InvalidSpec,
+        message: validation.errors
+          .slice(0, 5)
+          .map((e) => `${e.path}: ${e.message}`)
+          .join('; '),
+        stalled: true,
+      };
+      return undefined;
+    }
     if (!input.served) {
       this.problem = {
         reason: Reasons.NamespaceNotAllowed,

@@ -1,11 +1,7 @@
 // Configuration a user can get wrong, and tenancy: each gets a clear condition, never a crash, and never an
 // alert where it must not go.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startSlackEmulator,
-  type SlackEmulator,
-  type EmulatedMessage,
-} from '../../src/dev/slack-emulator/index.ts';
+import { describe, expect, it } from 'vitest';
+import { mentioning as about, useOperatorEnvironment } from '../support/environment.ts';
 import type { NotificationRuleSpec } from '../../src/api/types.ts';
 import {
   createJob,
@@ -22,40 +18,17 @@ import {
   createTokenSecret,
   getIntegration,
   getRule,
-  installCrds,
-  startOperator,
   waitForCondition,
-  type OperatorProcess,
 } from '../support/operator.ts';
 
-let slack: SlackEmulator;
-let operator: OperatorProcess;
-let opNs: string;
+const env = useOperatorEnvironment();
 
-beforeAll(async () => {
-  await installCrds();
-  slack = await startSlackEmulator();
-  opNs = await createNamespace(uniqueName('jh-op'));
-  await createTokenSecret(opNs, 'acme-token', 'xoxb-demo');
-  await createIntegration(opNs, 'acme', { apiURL: slack.apiUrl, allowedNamespaces: { from: 'All' } });
-  operator = await startOperator({ namespace: opNs });
-  await operator.waitReady();
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await slack?.stop();
-  if (opNs) await deleteNamespace(opNs);
-});
-
-const about = (text: string) => (m: EmulatedMessage) =>
-  JSON.stringify([m.text, m.attachments]).includes(text);
-const integration = (name: string) => () => getIntegration(opNs, name);
+const integration = (name: string) => () => getIntegration(env.opNs, name);
 
 describe('integration credentials', () => {
   it('reports an invalid token as Authenticated=False, InvalidAuth, and stalls', async () => {
-    await createTokenSecret(opNs, 'bogus-token', 'xoxb-not-a-real-token');
-    await createIntegration(opNs, 'bogus', { apiURL: slack.apiUrl });
+    await createTokenSecret(env.opNs, 'bogus-token', 'xoxb-not-a-real-token');
+    await createIntegration(env.opNs, 'bogus', { apiURL: env.slack.apiUrl });
     const got = await waitForCondition(integration('bogus'), {
       type: 'Authenticated',
       status: 'False',
@@ -67,9 +40,9 @@ describe('integration credentials', () => {
   });
 
   it('reports a missing Secret, then recovers when it appears', async () => {
-    await createIntegration(opNs, 'late', { apiURL: slack.apiUrl });
+    await createIntegration(env.opNs, 'late', { apiURL: env.slack.apiUrl });
     await waitForCondition(integration('late'), { status: 'False', reason: 'SecretNotFound' });
-    await createTokenSecret(opNs, 'late-token', 'xoxb-demo');
+    await createTokenSecret(env.opNs, 'late-token', 'xoxb-demo');
     const got = await waitForCondition(integration('late'), { status: 'True' });
     expect(got.status?.workspace).toMatchObject({ id: 'T0DEMO0001', name: 'Demo', botUserID: 'U0JOBHERLD' });
     expect(got.status?.scopes).toContain('chat:write');
@@ -77,10 +50,10 @@ describe('integration credentials', () => {
 
   it('reports a Secret without the token key', async () => {
     await kube().core.createNamespacedSecret({
-      namespace: opNs,
+      namespace: env.opNs,
       body: { metadata: { name: 'keyless-token' }, stringData: { other: 'x' } },
     });
-    await createIntegration(opNs, 'keyless', { apiURL: slack.apiUrl });
+    await createIntegration(env.opNs, 'keyless', { apiURL: env.slack.apiUrl });
     const got = await waitForCondition(integration('keyless'), {
       status: 'False',
       reason: 'SecretKeyMissing',
@@ -102,24 +75,27 @@ describe('a token revoked while running', () => {
       'users:read.email',
       'usergroups:read',
     ];
-    await slack.control.addToken({ token: 'xoxb-rotating-1', type: 'bot', scopes });
-    await createTokenSecret(opNs, 'rotating-token', 'xoxb-rotating-1');
-    await createIntegration(opNs, 'rotating', { apiURL: slack.apiUrl, allowedNamespaces: { from: 'All' } });
+    await env.slack.control.addToken({ token: 'xoxb-rotating-1', type: 'bot', scopes });
+    await createTokenSecret(env.opNs, 'rotating-token', 'xoxb-rotating-1');
+    await createIntegration(env.opNs, 'rotating', {
+      apiURL: env.slack.apiUrl,
+      allowedNamespaces: { from: 'All' },
+    });
     await createRule(ns(), 'r', {
-      integrationRef: { name: 'rotating', namespace: opNs },
+      integrationRef: { name: 'rotating', namespace: env.opNs },
       events: ['Succeeded'],
       destinations: [{ channel: 'alerts' }],
     });
     await waitForCondition(() => getRule(ns(), 'r'), { status: 'True' });
     const id = uniqueName('j');
     await createJob(ns(), `before-${id}`);
-    await slack.control.waitForMessages({
+    await env.slack.control.waitForMessages({
       channel: 'alerts',
       timeoutMs: 20_000,
       until: (all) => all.some(about(`before-${id}`)),
     });
 
-    await slack.control.revokeToken('xoxb-rotating-1');
+    await env.slack.control.revokeToken('xoxb-rotating-1');
     await createJob(ns(), `during-${id}`);
     const got = await waitForCondition(integration('rotating'), {
       type: 'Authenticated',
@@ -128,23 +104,23 @@ describe('a token revoked while running', () => {
     });
     expect(conditionOf(got, 'Authenticated')?.message).toContain('token_revoked');
     await waitForCondition(() => getRule(ns(), 'r'), { status: 'False', reason: 'IntegrationNotReady' });
-    expect((await slack.control.messages('alerts')).filter(about(`during-${id}`))).toHaveLength(0);
+    expect((await env.slack.control.messages('alerts')).filter(about(`during-${id}`))).toHaveLength(0);
 
     // A new token in the Secret: the held alert goes out, once.
-    await slack.control.addToken({ token: 'xoxb-rotating-2', type: 'bot', scopes });
+    await env.slack.control.addToken({ token: 'xoxb-rotating-2', type: 'bot', scopes });
     await kube().core.replaceNamespacedSecret({
       name: 'rotating-token',
-      namespace: opNs,
+      namespace: env.opNs,
       body: { metadata: { name: 'rotating-token' }, stringData: { token: 'xoxb-rotating-2' } },
     });
     await waitForCondition(integration('rotating'), { status: 'True' });
-    const messages = await slack.control.waitForMessages({
+    const messages = await env.slack.control.waitForMessages({
       channel: 'alerts',
       timeoutMs: 30_000,
       until: (all) => all.some(about(`during-${id}`)),
     });
     expect(messages.filter(about(`during-${id}`))).toHaveLength(1);
-    expect(operator.logs()).not.toContain('xoxb-rotating');
+    expect(env.operator!.logs()).not.toContain('xoxb-rotating');
   });
 });
 
@@ -153,7 +129,7 @@ describe('tenancy', () => {
 
   const rule = (namespace: string, name: string, spec: Partial<NotificationRuleSpec>) =>
     createRule(namespace, name, {
-      integrationRef: { name: 'acme', namespace: opNs },
+      integrationRef: { name: 'acme', namespace: env.opNs },
       events: ['Succeeded', 'Failed'],
       destinations: [{ channel: 'alerts' }],
       ...spec,
@@ -169,16 +145,16 @@ describe('tenancy', () => {
       });
       expect(conditionOf(got)?.message).toContain(victim);
       // A rule in a trusted namespace may select it: its alert proves the Job was seen and the spy's was not sent.
-      await rule(opNs, `watch-${victim}`, { selector: { namespaces: [victim] } });
-      await waitForCondition(() => getRule(opNs, `watch-${victim}`), { status: 'True' });
+      await rule(env.opNs, `watch-${victim}`, { selector: { namespaces: [victim] } });
+      await waitForCondition(() => getRule(env.opNs, `watch-${victim}`), { status: 'True' });
       const job = `secret-${uniqueName('j')}`;
       await createJob(victim, job);
-      await slack.control.waitForMessages({
+      await env.slack.control.waitForMessages({
         channel: 'alerts',
         timeoutMs: 20_000,
         until: (all) => all.some(about(job)),
       });
-      expect((await slack.control.messages('alerts')).filter(about(job))).toHaveLength(1);
+      expect((await env.slack.control.messages('alerts')).filter(about(job))).toHaveLength(1);
       expect((await getRule(ns(), 'spy')).status?.totals?.delivered ?? 0).toBe(0);
     } finally {
       await deleteNamespace(victim);
@@ -186,10 +162,10 @@ describe('tenancy', () => {
   });
 
   it('refuses a rule whose namespace the integration does not admit', async () => {
-    await createTokenSecret(opNs, 'private-token', 'xoxb-demo');
-    await createIntegration(opNs, 'private', { apiURL: slack.apiUrl }); // allowedNamespaces defaults to Same
+    await createTokenSecret(env.opNs, 'private-token', 'xoxb-demo');
+    await createIntegration(env.opNs, 'private', { apiURL: env.slack.apiUrl }); // allowedNamespaces defaults to Same
     await createRule(ns(), 'borrow', {
-      integrationRef: { name: 'private', namespace: opNs },
+      integrationRef: { name: 'private', namespace: env.opNs },
       events: ['Succeeded'],
       destinations: [{ channel: 'alerts' }],
     });
@@ -203,30 +179,30 @@ describe('tenancy', () => {
     await waitForCondition(() => getRule(ns(), 'control'), { status: 'True' });
     const job = `borrowed-${uniqueName('j')}`;
     await createJob(ns(), job);
-    await slack.control.waitForMessages({
+    await env.slack.control.waitForMessages({
       channel: 'alerts',
       timeoutMs: 20_000,
       until: (all) => all.some(about(job)),
     });
-    expect((await slack.control.messages('alerts')).filter(about(job))).toHaveLength(1);
+    expect((await env.slack.control.messages('alerts')).filter(about(job))).toHaveLength(1);
     expect((await getRule(ns(), 'borrow')).status?.totals?.delivered ?? 0).toBe(0);
   });
 
   it('admits namespaces by label with allowedNamespaces.from: Selector', async () => {
-    await createTokenSecret(opNs, 'labelled-token', 'xoxb-demo');
-    await createIntegration(opNs, 'labelled', {
-      apiURL: slack.apiUrl,
+    await createTokenSecret(env.opNs, 'labelled-token', 'xoxb-demo');
+    await createIntegration(env.opNs, 'labelled', {
+      apiURL: env.slack.apiUrl,
       allowedNamespaces: { from: 'Selector', selector: { matchLabels: { 'slack-access': 'acme' } } },
     });
     const admitted = await createNamespace(uniqueName('granted'), { 'slack-access': 'acme' });
     try {
       await createRule(admitted, 'ok', {
-        integrationRef: { name: 'labelled', namespace: opNs },
+        integrationRef: { name: 'labelled', namespace: env.opNs },
         events: ['Succeeded'],
         destinations: [{ channel: 'alerts' }],
       });
       await createRule(ns(), 'not-ok', {
-        integrationRef: { name: 'labelled', namespace: opNs },
+        integrationRef: { name: 'labelled', namespace: env.opNs },
         events: ['Succeeded'],
         destinations: [{ channel: 'alerts' }],
       });
@@ -251,7 +227,7 @@ describe('tenancy', () => {
 
   it('reports a rule whose integration does not exist', async () => {
     await createRule(ns(), 'orphan', {
-      integrationRef: { name: 'nowhere', namespace: opNs },
+      integrationRef: { name: 'nowhere', namespace: env.opNs },
       events: ['Failed'],
       destinations: [{ channel: 'alerts' }],
     });

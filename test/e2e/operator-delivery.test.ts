@@ -1,79 +1,30 @@
 // The operator end to end: a real control plane, the real `jobherald controller` process, and the Slack
 // emulator as Slack. Each test has its own namespace for rules and Jobs; the integration lives in the
 // operator's namespace and admits every namespace.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startSlackEmulator,
-  type SlackEmulator,
-  type EmulatedMessage,
-} from '../../src/dev/slack-emulator/index.ts';
-import {
-  createJob,
-  createNamespace,
-  deleteNamespace,
-  eventually,
-  kube,
-  uniqueName,
-  useNamespace,
-  waitForJob,
-} from '../support/kube.ts';
+import { describe, expect, it } from 'vitest';
+import { alertsAbout, mentioning, useOperatorEnvironment } from '../support/environment.ts';
+import { createJob, eventually, kube, uniqueName, useNamespace, waitForJob } from '../support/kube.ts';
 import type { NotificationRuleSpec } from '../../src/api/types.ts';
 import {
   conditionOf,
-  createIntegration,
   patchSpec,
   createRule,
-  createTokenSecret,
   getIntegration,
   getRule,
-  installCrds,
-  startOperator,
   waitForCondition,
-  type OperatorProcess,
 } from '../support/operator.ts';
 
-let slack: SlackEmulator;
-let operator: OperatorProcess;
-let opNs: string;
-
-beforeAll(async () => {
-  await installCrds();
-  slack = await startSlackEmulator();
-  opNs = await createNamespace(uniqueName('jh-op'));
-  await createTokenSecret(opNs, 'acme-token', 'xoxb-demo');
-  await createIntegration(opNs, 'acme', { apiURL: slack.apiUrl, allowedNamespaces: { from: 'All' } });
-  operator = await startOperator({ namespace: opNs });
-  await operator.waitReady();
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await slack?.stop();
-  if (opNs) await deleteNamespace(opNs);
-});
-
-const mentionsJob = (job: string) => (m: EmulatedMessage) =>
-  JSON.stringify([m.text, m.attachments]).includes(job);
-
-async function messagesAbout(
-  channel: string,
-  jobs: string[],
-  timeoutMs = 20_000,
-): Promise<EmulatedMessage[]> {
-  const found = await slack.control.waitForMessages({
-    channel,
-    timeoutMs,
-    until: (messages) => jobs.every((job) => messages.some(mentionsJob(job))),
-  });
-  return found.filter((m) => jobs.some((job) => mentionsJob(job)(m)));
-}
+const env = useOperatorEnvironment();
+const messagesAbout = (channel: string, jobs: string[], timeoutMs?: number) =>
+  alertsAbout(env.slack, channel, jobs, timeoutMs);
+const mentionsJob = mentioning;
 
 describe('operator delivery', () => {
   const ns = useNamespace('rules');
 
   it('alerts each outcome to a public channel it joins itself', async () => {
     await createRule(ns(), 'outcomes', {
-      integrationRef: { name: 'acme', namespace: opNs },
+      integrationRef: { name: 'acme', namespace: env.opNs },
       events: ['Succeeded', 'Failed', 'Cancelled'],
       destinations: [{ channel: 'alerts' }],
     });
@@ -98,7 +49,7 @@ describe('operator delivery', () => {
     expect(about(`oom-${id}`)).toMatch(/137/);
     expect(about(`cancel-${id}`)).toMatch(/Cancelled/);
 
-    const integration = await getIntegration(opNs, 'acme');
+    const integration = await getIntegration(env.opNs, 'acme');
     expect(integration.status?.channels?.find((c) => c.name === 'alerts')?.state).toBe('Joined');
     const rule = await waitForRuleTotals(ns(), 'outcomes', 3);
     expect(rule.status?.deliveries?.map((d) => d.result)).toEqual(['Delivered', 'Delivered', 'Delivered']);
@@ -113,7 +64,7 @@ describe('operator delivery', () => {
     const id = uniqueName('j');
     await createJob(ns(), `dm-ok-${id}`);
     await createJob(ns(), `dm-fail-${id}`, { exitCode: 1 });
-    const dms = await slack.control.waitForMessages({
+    const dms = await env.slack.control.waitForMessages({
       timeoutMs: 20_000,
       until: (all) => all.filter(mentionsJob(id)).length >= 2,
     });
@@ -130,7 +81,7 @@ describe('operator delivery', () => {
 
   it('holds alerts for a private channel it cannot see, and delivers them once the bot is invited', async () => {
     await createRule(ns(), 'private', {
-      integrationRef: { name: 'acme', namespace: opNs },
+      integrationRef: { name: 'acme', namespace: env.opNs },
       events: ['Failed'],
       destinations: [{ channel: 'ops-private' }],
     });
@@ -146,30 +97,30 @@ describe('operator delivery', () => {
     // Not delivered while the bot is not in the channel …
     await expect(messagesAbout('ops-private', [job], 3_000)).rejects.toThrow();
     // … and delivered once someone invites it.
-    await slack.control.setMembership('ops-private', true);
+    await env.slack.control.setMembership('ops-private', true);
     expect(await messagesAbout('ops-private', [job], 20_000)).toHaveLength(1);
     await waitForCondition(() => getRule(ns(), 'private'), { status: 'True' });
     expect(
-      (await getIntegration(opNs, 'acme')).status?.channels?.find((c) => c.name === 'ops-private'),
+      (await getIntegration(env.opNs, 'acme')).status?.channels?.find((c) => c.name === 'ops-private'),
     ).toMatchObject({
       state: 'Member',
       private: true,
     });
 
     // Kicked out of a private channel it knows: InviteRequired, and alerts wait for the next invite.
-    await slack.control.setMembership('ops-private', false);
+    await env.slack.control.setMembership('ops-private', false);
     const second = `priv2-${uniqueName('j')}`;
     await createJob(ns(), second, { exitCode: 1 });
     await waitForCondition(() => getRule(ns(), 'private'), { status: 'False', reason: 'InviteRequired' });
     await expect(messagesAbout('ops-private', [second], 2_000)).rejects.toThrow();
-    await slack.control.setMembership('ops-private', true);
+    await env.slack.control.setMembership('ops-private', true);
     expect(await messagesAbout('ops-private', [second], 20_000)).toHaveLength(1);
-    await slack.control.setMembership('ops-private', false);
+    await env.slack.control.setMembership('ops-private', false);
   });
 
   it('fails deliveries to an archived channel visibly, on the rule and in its status', async () => {
     await createRule(ns(), 'archived', {
-      integrationRef: { name: 'acme', namespace: opNs },
+      integrationRef: { name: 'acme', namespace: env.opNs },
       events: ['Failed'],
       destinations: [{ channel: 'old-alerts' }],
     });
@@ -203,7 +154,7 @@ describe('operator delivery', () => {
     await createJob(ns(), `nightly-match-${id}`, { labels: { team: 'data' } });
     await messagesAbout('alerts', [`nightly-match-${id}`]);
     await waitForJob(ns(), `adhoc-${id}`, (j) => (j.status?.succeeded ?? 0) > 0);
-    const all = (await slack.control.messages('alerts')).filter(mentionsJob(id));
+    const all = (await env.slack.control.messages('alerts')).filter(mentionsJob(id));
     expect(all).toHaveLength(1);
     const rule = await waitForRuleTotals(ns(), 'selective', 1);
     expect(rule.status?.totals).toEqual({ delivered: 1, failed: 0 });
@@ -212,8 +163,8 @@ describe('operator delivery', () => {
   it('posts a test message to every channel in use when testNonce changes', async () => {
     await readyRule(ns(), 'tested', { events: ['Failed'], destinations: [{ channel: 'general' }] });
     const nonce = uniqueName('nonce');
-    await patchSpec('slackintegrations', opNs, 'acme', 'testNonce', nonce);
-    const messages = await slack.control.waitForMessages({
+    await patchSpec('slackintegrations', env.opNs, 'acme', 'testNonce', nonce);
+    const messages = await env.slack.control.waitForMessages({
       channel: 'general',
       timeoutMs: 20_000,
       until: (all) => all.some((m) => JSON.stringify(m).includes(nonce)),
@@ -236,7 +187,7 @@ describe('operator delivery', () => {
     await waitForCondition(() => getRule(ns(), 'pausable'), { status: 'True', reason: 'Reconciled' });
     await createJob(ns(), `loud-${id}`);
     await messagesAbout('alerts', [`loud-${id}`]);
-    expect((await slack.control.messages('alerts')).filter(mentionsJob(`quiet-${id}`))).toHaveLength(0);
+    expect((await env.slack.control.messages('alerts')).filter(mentionsJob(`quiet-${id}`))).toHaveLength(0);
   });
 });
 
@@ -246,14 +197,14 @@ async function readyRule(
   name: string,
   spec: Omit<NotificationRuleSpec, 'integrationRef'>,
 ) {
-  await createRule(namespace, name, { integrationRef: { name: 'acme', namespace: opNs }, ...spec });
+  await createRule(namespace, name, { integrationRef: { name: 'acme', namespace: env.opNs }, ...spec });
   return waitForCondition(() => getRule(namespace, name), { status: 'True' });
 }
 
 async function eventuallyIntegration(predicate: (i: Awaited<ReturnType<typeof getIntegration>>) => boolean) {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const integration = await getIntegration(opNs, 'acme');
+    const integration = await getIntegration(env.opNs, 'acme');
     if (predicate(integration)) return integration;
     if (Date.now() > deadline) throw new Error(`integration status: ${JSON.stringify(integration.status)}`);
     await new Promise((r) => setTimeout(r, 200));

@@ -1,57 +1,28 @@
 // Reliability (quality-bars R1–R4): crashes, outages, first install, Slack rate-limit storms and two
 // replicas. Each test runs its own operator process(es) so it can kill and restart them.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startSlackEmulator,
-  type SlackEmulator,
-  type EmulatedMessage,
-} from '../../src/dev/slack-emulator/index.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { messageText, useOperatorEnvironment } from '../support/environment.ts';
+import type { EmulatedMessage } from '../../src/dev/slack-emulator/index.ts';
 import type { NotificationRuleSpec } from '../../src/api/types.ts';
+import { createJob, kube, uniqueName, useNamespace, waitForJob, eventually } from '../support/kube.ts';
 import {
-  createJob,
-  createNamespace,
-  deleteNamespace,
-  kube,
-  uniqueName,
-  useNamespace,
-  waitForJob,
-  eventually,
-} from '../support/kube.ts';
-import {
-  createIntegration,
   createRule,
-  createTokenSecret,
   getRule,
-  installCrds,
   startOperator,
   waitForCondition,
   type OperatorProcess,
 } from '../support/operator.ts';
 
-let slack: SlackEmulator;
-let opNs: string;
+const env = useOperatorEnvironment({ startOperator: false });
 const running: OperatorProcess[] = [];
-
-beforeAll(async () => {
-  await installCrds();
-  slack = await startSlackEmulator();
-  opNs = await createNamespace(uniqueName('jh-op'));
-  await createTokenSecret(opNs, 'acme-token', 'xoxb-demo');
-  await createIntegration(opNs, 'acme', { apiURL: slack.apiUrl, allowedNamespaces: { from: 'All' } });
-});
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((o) => o.stop()));
-  await slack.control.clearFaults();
-});
-
-afterAll(async () => {
-  await slack?.stop();
-  if (opNs) await deleteNamespace(opNs);
+  await env.slack.control.clearFaults();
 });
 
 async function operator(opts: { leaderElect?: boolean } = {}): Promise<OperatorProcess> {
-  const proc = await startOperator({ namespace: opNs, leaderElect: opts.leaderElect });
+  const proc = await startOperator({ namespace: env.opNs, leaderElect: opts.leaderElect });
   running.push(proc);
   await proc.waitReady();
   return proc;
@@ -62,7 +33,7 @@ async function kill(proc: OperatorProcess): Promise<void> {
   running.splice(running.indexOf(proc), 1);
 }
 
-const text = (m: EmulatedMessage): string => JSON.stringify([m.text, m.attachments]);
+const text = messageText;
 /** How many times each Job is mentioned across messages (a digest mentions many Jobs once each). */
 function mentions(messages: EmulatedMessage[], jobs: string[]): Map<string, number> {
   const counts = new Map(jobs.map((j) => [j, 0]));
@@ -72,7 +43,7 @@ function mentions(messages: EmulatedMessage[], jobs: string[]): Map<string, numb
 }
 
 async function allMentioned(channel: string, jobs: string[], timeoutMs = 60_000): Promise<EmulatedMessage[]> {
-  return slack.control.waitForMessages({
+  return env.slack.control.waitForMessages({
     channel,
     timeoutMs,
     until: (all) => [...mentions(all, jobs).values()].every((n) => n >= 1),
@@ -81,7 +52,7 @@ async function allMentioned(channel: string, jobs: string[], timeoutMs = 60_000)
 
 async function readyRule(namespace: string, name: string, spec: Partial<NotificationRuleSpec>) {
   await createRule(namespace, name, {
-    integrationRef: { name: 'acme', namespace: opNs },
+    integrationRef: { name: 'acme', namespace: env.opNs },
     events: ['Succeeded', 'Failed', 'Cancelled'],
     destinations: [{ channel: 'alerts' }],
     ...spec,
@@ -99,14 +70,14 @@ describe('operator reliability', () => {
     const jobs = Array.from({ length: 30 }, (_, i) => `${id}-${i}`);
     await Promise.all(jobs.map((j) => createJob(ns(), j)));
     // Let the paced channel queue start draining, then crash the operator in the middle of it.
-    await slack.control.waitForMessages({
+    await env.slack.control.waitForMessages({
       channel: 'alerts',
       timeoutMs: 30_000,
       until: (all) => all.some((m) => text(m).includes(id)),
     });
     const killedAt = Date.now();
     await kill(first);
-    const before = (await slack.control.messages('alerts')).filter((m) => text(m).includes(id));
+    const before = (await env.slack.control.messages('alerts')).filter((m) => text(m).includes(id));
     await operator();
     const all = (await allMentioned('alerts', jobs)).filter((m) => text(m).includes(id));
     const counts = mentions(all, jobs);
@@ -172,7 +143,7 @@ describe('operator reliability', () => {
     const fresh = `new-${id}`;
     await createJob(ns(), fresh);
     await allMentioned('alerts', [fresh]);
-    const about = (await slack.control.messages('alerts')).filter((m) => text(m).includes(id));
+    const about = (await env.slack.control.messages('alerts')).filter((m) => text(m).includes(id));
     expect([...mentions(about, old).values()].every((n) => n === 0)).toBe(true);
   });
 
@@ -180,7 +151,7 @@ describe('operator reliability', () => {
     await operator();
     await readyRule(ns(), 'stormy', { events: ['Succeeded'], destinations: [{ channel: 'alerts' }] });
     await readyRule(ns(), 'calm', { events: ['Succeeded'], destinations: [{ channel: 'general' }] });
-    await slack.control.injectFault({
+    await env.slack.control.injectFault({
       method: 'chat.postMessage',
       channel: 'alerts',
       action: { kind: 'ratelimit', retryAfter: 2 },

@@ -12,6 +12,7 @@ import type {
 } from '../../src/api/types.ts';
 import { freePort } from '../../src/dev/cluster/ports.ts';
 import { installCrds as installCrdsInto } from '../../src/dev/install-crds.ts';
+import { KubeConnection } from '../../src/kube/connection.ts';
 import { eventually, kube } from './kube.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -19,7 +20,7 @@ const GROUP = 'jobherald.dev';
 const VERSION = 'v1alpha1';
 
 /** Creates or updates our CRDs and waits until the API server serves them. */
-export const installCrds = (): Promise<void> => installCrdsInto(kube().kc);
+export const installCrds = (): Promise<void> => installCrdsInto(new KubeConnection(kube().kc));
 
 export interface OperatorProcess {
   readonly pid: number;

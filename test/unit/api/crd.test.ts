@@ -153,7 +153,7 @@ describe('SlackIntegration CRD specifics', () => {
 
   it('defaults key, allowedNamespaces.from, membership and suspend', () => {
     expect(at(schema, 'spec.tokenSecretRef.key').default).toBe('token');
-    expect(at(schema, 'spec.allowedNamespaces').default).toEqual({});
+    expect(at(schema, 'spec.allowedNamespaces').default).toEqual({ from: 'Same' });
     expect(at(schema, 'spec.allowedNamespaces.from')).toMatchObject({
       default: 'Same',
       enum: ['Same', 'All', 'Selector'],
