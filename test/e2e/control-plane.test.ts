@@ -13,7 +13,9 @@ import {
   waitForJob,
   waitForJobCondition,
 } from '../support/kube.ts';
-import { restartComponent } from '../../src/dev/cluster/control-plane.ts';
+import { spawn } from 'node:child_process';
+import { down, readState, restartComponent, up } from '../../src/dev/cluster/control-plane.ts';
+import { isAlive } from '../../src/dev/cluster/processes.ts';
 
 describe('local control plane', () => {
   const ns = useNamespace('cp');
@@ -118,5 +120,40 @@ describe('local control plane', () => {
     );
     expect(job.metadata?.ownerReferences?.[0]?.name).toBe('nightly');
     await waitForJobCondition(ns(), job.metadata!.name!, 'Complete');
+  });
+});
+
+describe('dev-cluster up after a run killed half-way', () => {
+  it('stops what the killed run left and starts clean', { timeout: 120_000 }, async () => {
+    const name = 'e2e-killed';
+    const cli = spawn(process.execPath, ['src/main.ts', 'dev-cluster', 'up', `--name=${name}`], {
+      cwd: new URL('../../', import.meta.url).pathname,
+      stdio: 'ignore',
+    });
+    try {
+      // kill the CLI once it has started etcd and the API server, before the cluster is ready
+      const leftover = await eventually('the first run to start two components', () => {
+        const state = readState(name);
+        return Promise.resolve((state?.components.length ?? 0) >= 2 ? state : undefined);
+      });
+      cli.kill('SIGKILL');
+      const orphans = leftover.components.map((c) => c.pid);
+      expect(orphans.some(isAlive)).toBe(true); // they outlive the CLI: that is the mess to clean
+
+      const state = await up({ name });
+      expect(orphans.filter(isAlive)).toEqual([]);
+      expect(state.components.map((c) => c.name)).toEqual([
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+        'kube-scheduler',
+        'kwok',
+      ]);
+      expect(state.components.every((c) => isAlive(c.pid))).toBe(true);
+    } finally {
+      cli.kill('SIGKILL');
+      await down(name);
+    }
+    expect(readState(name)).toBeUndefined();
   });
 });

@@ -176,6 +176,28 @@ describe('operator delivery', () => {
     );
   });
 
+  it('sends nothing through a suspended integration, and reports why on its rules', async () => {
+    await readyRule(ns(), 'via-paused', { events: ['Succeeded'], destinations: [{ channel: 'alerts' }] });
+    await patchSpec('slackintegrations', env.opNs, 'acme', 'suspend', true);
+    try {
+      await waitForCondition(() => getIntegration(env.opNs, 'acme'), { status: 'True', reason: 'Suspended' });
+      await waitForCondition(() => getRule(ns(), 'via-paused'), {
+        status: 'True',
+        reason: 'IntegrationSuspended',
+      });
+      const id = uniqueName('j');
+      await createJob(ns(), `unlinked-${id}`);
+      await waitForJob(ns(), `unlinked-${id}`, (j) => (j.status?.succeeded ?? 0) > 0);
+    } finally {
+      await patchSpec('slackintegrations', env.opNs, 'acme', 'suspend', false);
+    }
+    await waitForCondition(() => getRule(ns(), 'via-paused'), { status: 'True', reason: 'Reconciled' });
+    const control = `relinked-${uniqueName('j')}`;
+    await createJob(ns(), control);
+    await messagesAbout('alerts', [control]);
+    expect((await env.slack.control.messages('alerts')).filter(mentionsJob('unlinked-'))).toHaveLength(0);
+  });
+
   it('sends nothing through a suspended rule, and again once it is resumed', async () => {
     await readyRule(ns(), 'pausable', { events: ['Succeeded'], destinations: [{ channel: 'alerts' }] });
     await patchSpec('notificationrules', ns(), 'pausable', 'suspend', true);

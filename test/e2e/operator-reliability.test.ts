@@ -4,7 +4,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { messageText, useOperatorEnvironment } from '../support/environment.ts';
 import type { EmulatedMessage } from '../../src/dev/slack-emulator/index.ts';
 import type { NotificationRuleSpec } from '../../src/api/types.ts';
-import { createJob, kube, uniqueName, useNamespace, waitForJob, eventually } from '../support/kube.ts';
+import {
+  clusterState,
+  createJob,
+  eventually,
+  kube,
+  uniqueName,
+  useNamespace,
+  waitForJob,
+} from '../support/kube.ts';
+import { restartComponent } from '../../src/dev/cluster/control-plane.ts';
 import {
   createRule,
   getRule,
@@ -177,6 +186,23 @@ describe('operator reliability', () => {
     expect([...mentions(stormy, jobs).values()].every((n) => n === 1)).toBe(true);
     const metrics = await running[0]!.metrics();
     expect(metrics).toMatch(/jobherald_slack_rate_limited_total\{[^}]*\} [1-9]/);
+  });
+
+  it('R5: a kube-apiserver restart neither loses nor repeats an outcome', async () => {
+    const proc = await operator();
+    await readyRule(ns(), 'restart', { events: ['Succeeded'] });
+    const id = uniqueName('r5');
+    await createJob(ns(), `${id}-before`);
+    await allMentioned('alerts', [`${id}-before`]);
+    // Jobs that finish while the API server is restarting: the watch breaks and must resume (or relist).
+    const during = [0, 1, 2, 3].map((i) => `${id}-during-${i}`);
+    await Promise.all(during.map((j) => createJob(ns(), j, { runFor: '4s' })));
+    await restartComponent(clusterState(), 'kube-apiserver');
+    await createJob(ns(), `${id}-after`);
+    const jobs = [`${id}-before`, ...during, `${id}-after`];
+    const all = (await allMentioned('alerts', jobs, 60_000)).filter((m) => text(m).includes(id));
+    expect(Object.fromEntries(mentions(all, jobs))).toEqual(Object.fromEntries(jobs.map((j) => [j, 1])));
+    expect(await proc.metrics()).toMatch(/jobherald_watch_restarts_total\{resource="jobs"[^}]*\} [1-9]/);
   });
 
   it('R3: two replicas send each alert once; when the leader dies the standby takes over', async () => {
