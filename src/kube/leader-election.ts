@@ -2,6 +2,7 @@
 // when its record has not changed for leaseDuration *as observed by this replica's clock*, so clock skew
 // between replicas cannot make two leaders. Only the leader reconciles and sends; a replica that cannot
 // renew within renewDeadline stops leading at once (the caller exits and restarts clean).
+import { performance } from 'node:perf_hooks';
 import { isConflict, isNotFound, type KubeConnection } from './connection.ts';
 
 export interface LeaderElectionOptions {
@@ -39,8 +40,11 @@ export class LeaderElector {
   readonly #o: Required<Omit<LeaderElectionOptions, 'log'>> & Pick<LeaderElectionOptions, 'log'>;
   #leading = false;
   #stopped = false;
+  /** the lease record as last seen, and when (performance.now()): expiry is judged by our own clock */
   #observed: { record: string; at: number } | undefined;
+  /** performance.now() at the start of the last successful renew (a monotonic clock: wall time can jump) */
   #lastRenew = 0;
+  #deadlineTimer: NodeJS.Timeout | undefined;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -61,6 +65,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#deadlineTimer);
     this.#wake?.(); // end the retry-period sleep now, or the loop would never finish
     await this.#loop;
     if (this.#leading) {
@@ -75,28 +80,26 @@ export class LeaderElector {
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
+      const attemptStart = performance.now();
       let ok = false;
       try {
         ok = await this.#tryAcquireOrRenew();
       } catch (error) {
         this.#o.log?.('warn', `leader election: ${error instanceof Error ? error.message : String(error)}`);
       }
-      const now = Date.now();
+      if (this.#stopped) break;
       if (ok) {
-        this.#lastRenew = now;
+        this.#lastRenew = attemptStart;
         if (!this.#leading) {
           this.#leading = true;
           this.#o.log?.('info', `leader election: ${this.#o.identity} is now the leader`);
+          // Step down when the renew deadline passes, even while a lease request hangs.
+          this.#deadlineTimer = setInterval(() => this.#checkDeadline(), 250);
+          this.#deadlineTimer.unref();
           this.#o.onStartedLeading();
         }
-      } else if (this.#leading && now - this.#lastRenew > this.#o.renewDeadlineMs) {
-        this.#leading = false;
-        this.#o.log?.(
-          'warn',
-          `leader election: ${this.#o.identity} could not renew the lease; stepping down`,
-        );
-        this.#o.onStoppedLeading();
       }
+      this.#checkDeadline();
       if (this.#stopped) break;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
@@ -105,11 +108,30 @@ export class LeaderElector {
     }
   }
 
+  /** A leader that has not renewed within renewDeadline stops leading for good (the caller exits). */
+  #checkDeadline(): void {
+    if (!this.#leading || performance.now() - this.#lastRenew <= this.#o.renewDeadlineMs) return;
+    this.#leading = false;
+    this.#stopped = true;
+    clearInterval(this.#deadlineTimer);
+    this.#wake?.();
+    this.#o.log?.(
+      'warn',
+      `leader election: ${this.#o.identity} could not renew the lease in time; stepping down`,
+    );
+    this.#o.onStoppedLeading();
+  }
+
+  /** Every lease request is bounded, so one hung request cannot outlive the renew deadline. */
+  #signal(): AbortSignal {
+    return AbortSignal.timeout(Math.max(1_000, this.#o.renewDeadlineMs / 2));
+  }
+
   async #tryAcquireOrRenew(): Promise<boolean> {
-    const now = new Date();
+    const now = new Date(); // lease records carry wall time (MicroTime); expiry below uses our own observation
     let lease: Lease;
     try {
-      lease = await this.#o.connection.get<Lease>(this.#path);
+      lease = await this.#o.connection.json<Lease>('GET', this.#path, { signal: this.#signal() });
     } catch (error) {
       if (!isNotFound(error)) throw error;
       try {
@@ -128,10 +150,11 @@ export class LeaderElector {
     }
     const spec = lease.spec;
     const record = JSON.stringify(spec);
-    if (this.#observed?.record !== record) this.#observed = { record, at: now.getTime() };
+    const observedNow = performance.now();
+    if (this.#observed?.record !== record) this.#observed = { record, at: observedNow };
     const holder = spec.holderIdentity ?? '';
     const duration = (spec.leaseDurationSeconds ?? this.#o.leaseDurationSeconds) * 1000;
-    const expired = holder === '' || this.#observed.at + duration <= now.getTime();
+    const expired = holder === '' || this.#observed.at + duration <= observedNow;
     if (holder !== this.#o.identity && !expired) return false;
     const transitions = (spec.leaseTransitions ?? 0) + (holder === this.#o.identity ? 0 : 1);
     const next = this.#lease(
@@ -141,8 +164,11 @@ export class LeaderElector {
       holder === this.#o.identity ? spec : undefined,
     );
     try {
-      const written = await this.#o.connection.json<Lease>('PUT', this.#path, { body: next });
-      this.#observed = { record: JSON.stringify(written.spec), at: now.getTime() };
+      const written = await this.#o.connection.json<Lease>('PUT', this.#path, {
+        body: next,
+        signal: this.#signal(),
+      });
+      this.#observed = { record: JSON.stringify(written.spec), at: performance.now() };
       return true;
     } catch (error) {
       if (isConflict(error)) return false; // lost a race for it

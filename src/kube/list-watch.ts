@@ -81,6 +81,7 @@ export class ListWatch<R> {
   #abort: AbortController | undefined;
   #failures = 0;
   #lastActivity = Date.now();
+  #healthyUntil = 0;
   #everSynced = false;
   readonly #opts: Required<Pick<ListWatchOptions<R>, 'pageSize' | 'watchTimeoutSeconds' | 'silenceMs'>> &
     ListWatchOptions<R>;
@@ -97,9 +98,18 @@ export class ListWatch<R> {
     return this.#everSynced;
   }
 
-  /** When the last event, bookmark or list arrived: how fresh this view of the cluster is. */
+  /** When the last event, bookmark or list page arrived (for silence detection). */
   get lastActivity(): number {
     return this.#lastActivity;
+  }
+
+  /**
+   * Every change that happened before this time (ms) has been delivered to the handlers: the start of the
+   * last complete list, or the time an event or bookmark was processed since. Never the time a connection
+   * merely opened, nor the middle of a relist.
+   */
+  get healthyUntil(): number {
+    return this.#healthyUntil;
   }
 
   start(): this {
@@ -149,6 +159,7 @@ export class ListWatch<R> {
 
   async #list(): Promise<void> {
     const relist = this.#everSynced;
+    const listStart = Date.now();
     const seen = new Set<string>();
     let continueToken: string | undefined;
     let resourceVersion: string;
@@ -172,12 +183,13 @@ export class ListWatch<R> {
     for (const [key, record] of [...this.store]) {
       if (!seen.has(key)) {
         this.store.delete(key);
-        this.#handlers.onChange('deleted', record, record);
+        this.#guard('onChange', () => this.#handlers.onChange('deleted', record, record));
       }
     }
     this.#resourceVersion = resourceVersion;
     this.#everSynced = true;
-    this.#handlers.onSynced?.(relist);
+    this.#guard('onSynced', () => this.#handlers.onSynced?.(relist));
+    this.#healthyUntil = Math.max(this.#healthyUntil, listStart);
     this.#resolveSynced();
   }
 
@@ -185,31 +197,7 @@ export class ListWatch<R> {
     const abort = new AbortController();
     this.#abort = abort;
     const jitter = Math.round(this.#opts.watchTimeoutSeconds * (0.9 + Math.random() * 0.2));
-    const response = await this.#opts.connection.send('GET', this.#opts.path, {
-      query: {
-        watch: true,
-        allowWatchBookmarks: true,
-        resourceVersion: this.#resourceVersion,
-        timeoutSeconds: jitter,
-        labelSelector: this.#opts.labelSelector,
-        fieldSelector: this.#opts.fieldSelector,
-      },
-      signal: abort.signal,
-    });
-    if (response.status !== 200) {
-      const text = await response.text();
-      let reason = '';
-      try {
-        reason = (JSON.parse(text) as { reason?: string }).reason ?? '';
-      } catch {
-        // not a Status
-      }
-      throw new KubeApiError(
-        response.status,
-        reason,
-        `watch ${this.#opts.path}: ${response.status} ${text.slice(0, 300)}`,
-      );
-    }
+    // The silence check runs from the request on: a server that never answers is as dead as a quiet one.
     this.#lastActivity = Date.now();
     const silence = setInterval(
       () => {
@@ -222,19 +210,55 @@ export class ListWatch<R> {
       Math.min(5_000, this.#opts.silenceMs / 2),
     );
     silence.unref();
+    let body: Readable | undefined;
+    let lines: ReturnType<typeof createInterface> | undefined;
     try {
-      const body = Readable.fromWeb(response.body as unknown as WebReadableStream);
-      const lines = createInterface({ input: body, crlfDelay: Infinity });
+      const response = await this.#opts.connection.send('GET', this.#opts.path, {
+        query: {
+          watch: true,
+          allowWatchBookmarks: true,
+          resourceVersion: this.#resourceVersion,
+          timeoutSeconds: jitter,
+          labelSelector: this.#opts.labelSelector,
+          fieldSelector: this.#opts.fieldSelector,
+        },
+        signal: abort.signal,
+      });
+      if (response.status !== 200) {
+        const text = await response.text();
+        let reason = '';
+        try {
+          reason = (JSON.parse(text) as { reason?: string }).reason ?? '';
+        } catch {
+          // not a Status
+        }
+        throw new KubeApiError(
+          response.status,
+          reason,
+          `watch ${this.#opts.path}: ${response.status} ${text.slice(0, 300)}`,
+        );
+      }
+      body = Readable.fromWeb(response.body as unknown as WebReadableStream);
+      // Errors surface through the for-await below; these listeners only keep a late one (after we stopped
+      // reading) from becoming an unhandled 'error' event that would kill the process.
+      body.on('error', () => undefined);
+      lines = createInterface({ input: body, crlfDelay: Infinity });
+      lines.on('error', () => undefined);
       for await (const line of lines) {
         if (line === '') continue;
         this.#lastActivity = Date.now();
         this.#onEvent(JSON.parse(line) as WatchEvent);
+        this.#healthyUntil = Date.now();
       }
     } catch (error) {
       if (abort.signal.aborted) return; // silence, or stop(): the loop decides what next
       throw error;
     } finally {
       clearInterval(silence);
+      // release the connection whatever ended the watch: stop reading first, then cut it
+      lines?.close();
+      body?.destroy();
+      abort.abort();
     }
   }
 
@@ -267,7 +291,8 @@ export class ListWatch<R> {
     if (op === 'delete') {
       this.store.delete(key);
       if (record !== undefined || previous !== undefined) {
-        this.#handlers.onChange('deleted', (record ?? previous) as R, previous);
+        const gone = (record ?? previous) as R;
+        this.#guard('onChange', () => this.#handlers.onChange('deleted', gone, previous));
       }
       return;
     }
@@ -275,12 +300,23 @@ export class ListWatch<R> {
       // filtered out now (e.g. a label changed): to consumers it is as good as deleted
       if (previous !== undefined) {
         this.store.delete(key);
-        this.#handlers.onChange('deleted', previous, previous);
+        this.#guard('onChange', () => this.#handlers.onChange('deleted', previous, previous));
       }
       return;
     }
     this.store.set(key, record);
-    this.#handlers.onChange(previous === undefined ? 'added' : 'modified', record, previous);
+    this.#guard('onChange', () =>
+      this.#handlers.onChange(previous === undefined ? 'added' : 'modified', record, previous),
+    );
+  }
+
+  /** A consumer's exception is logged and contained: it must neither replay the event forever nor stop the watch. */
+  #guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#log('warn', `${what} handler failed: ${describe(error)}`);
+    }
   }
 
   #log(level: 'info' | 'warn' | 'debug', message: string, fields: Record<string, unknown> = {}): void {

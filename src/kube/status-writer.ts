@@ -18,6 +18,7 @@ interface Slot {
   dirty: boolean;
   writing: Promise<void> | undefined;
   last: string | undefined;
+  failures: number;
 }
 
 export class StatusWriter {
@@ -45,7 +46,7 @@ export class StatusWriter {
     if (!this.#enabled) return;
     let slot = this.#slots.get(target.path);
     if (slot === undefined) {
-      slot = { target, build, dirty: false, writing: undefined, last: undefined };
+      slot = { target, build, dirty: false, writing: undefined, last: undefined, failures: 0 };
       this.#slots.set(target.path, slot);
     }
     slot.build = build;
@@ -58,12 +59,17 @@ export class StatusWriter {
     this.#slots.delete(path);
   }
 
-  /** Waits for every pending write (graceful shutdown, tests). */
-  async flush(): Promise<void> {
+  /** Waits for every pending write (graceful shutdown, tests), at most `timeoutMs` when given. */
+  async flush(timeoutMs?: number): Promise<void> {
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     for (;;) {
       const pending = [...this.#slots.values()].map((s) => s.writing).filter((w) => w !== undefined);
-      if (pending.length === 0) return;
-      await Promise.all(pending);
+      if (pending.length === 0 || Date.now() >= deadline) return;
+      const left = deadline - Date.now();
+      await Promise.race([
+        Promise.all(pending),
+        ...(left === Infinity ? [] : [new Promise((resolve) => setTimeout(resolve, left).unref())]),
+      ]);
     }
   }
 
@@ -91,6 +97,7 @@ export class StatusWriter {
           });
           this.writes++;
           slot.last = body;
+          slot.failures = 0;
           next.written?.();
         } catch (error) {
           if (isNotFound(error)) {
@@ -99,7 +106,9 @@ export class StatusWriter {
           }
           this.#onError(slot.target.path, error);
           slot.dirty = true;
-          await new Promise((resolve) => setTimeout(resolve, this.#retryMs));
+          slot.failures++;
+          const delay = Math.min(60_000, this.#retryMs * 2 ** (slot.failures - 1));
+          await new Promise((resolve) => setTimeout(resolve, delay));
         }
       }
     } finally {

@@ -18,6 +18,7 @@ export interface SecretRecord {
 }
 
 export interface FailedPodRecord {
+  namespace: string;
   jobUID: string;
   details: FailedPodDetail[];
 }
@@ -66,5 +67,5 @@ export function failedPodRecord(o: KubeObject): FailedPodRecord | undefined {
       message: t.message?.slice(0, MAX_MESSAGE),
     });
   }
-  return { jobUID, details };
+  return { namespace: o.metadata.namespace ?? '', jobUID, details };
 }

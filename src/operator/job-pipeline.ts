@@ -4,8 +4,10 @@
 //     while the operator is down is still alerted after a restart;
 //   - each (rule, destination) goes through the rule's ledger: begin() refuses what was already sent,
 //     is pending, or happened before the ledger's floor (no storm on install, no repeat after restart);
-//   - `sweep()` offers every Job in the cache (and every armed Job that vanished) again: on becoming leader
-//     and after a relist. The ledger makes that idempotent.
+//   - preparing an alert (user and mention lookups) that fails transiently is retried with backoff; one that
+//     fails for good is reported Failed like any delivery: an alert is never dropped silently;
+//   - `sweep()` offers every Job in the cache (and every armed Job that vanished) again: on becoming leader,
+//     after a relist, and when a rule appears. The ledger makes that idempotent.
 import type { NotificationRule } from '../api/types.ts';
 import type { FailedPodDetail, JobRecord } from '../domain/job.ts';
 import type { Outcome } from '../domain/outcome-types.ts';
@@ -14,6 +16,7 @@ import { matchRules, type MatchContext } from '../domain/match.ts';
 import { renderAlert } from '../domain/render.ts';
 import { destinationRef } from '../delivery/ledger.ts';
 import { deliveryItemId, type DeliveryItem, type SendResult } from '../delivery/types.ts';
+import { AuthError, JobheraldError, RetryableError } from '../errors.ts';
 import type { LogSink } from '../slack/logging.ts';
 import type { IntegrationRuntime } from '../reconcilers/integration-reconciler.ts';
 import type { Admission, RuleRuntime } from '../reconcilers/rule-reconciler.ts';
@@ -21,9 +24,11 @@ import type { Admission, RuleRuntime } from '../reconcilers/rule-reconciler.ts';
 export interface PipelineDeps {
   /** rules that may deliver now (valid and admitted by tenancy), with their runtime */
   activeRules(): Iterable<{ runtime: RuleRuntime; admission: Admission }>;
+  /** the integration's runtime (created on demand when the SlackIntegration exists) */
   integrationOf(rule: NotificationRule): IntegrationRuntime | undefined;
   matchContext(): MatchContext;
-  failedPods(jobUID: string): FailedPodDetail[];
+  /** details of the Job's failed pods (same namespace, same Job UID) */
+  failedPods(job: JobRecord): FailedPodDetail[];
   /** the rule's status (ledger, deliveries) changed */
   ruleChanged(runtime: RuleRuntime): void;
   /** the one place every final delivery result goes (it calls back onResult, then logs, Events, metrics) */
@@ -34,7 +39,16 @@ export interface PipelineDeps {
   outcomeSeen?: (event: string) => void;
 }
 
+/** How long preparing an alert may keep failing transiently before it is reported Failed. */
+export const MAX_PREPARE_MS = 15 * 60_000;
+
+type RuleDestination = NotificationRule['spec']['destinations'][number];
+type Fresh = { destination: RuleDestination; key: DeliveryItem['key'] };
+type Target =
+  { id: string; label: string } | { error: string; label: string } | { hold: string; label: string };
+
 const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const codeOf = (error: unknown): string => (error instanceof JobheraldError ? error.code : 'internal_error');
 
 export class JobPipeline {
   readonly #deps: PipelineDeps;
@@ -60,10 +74,15 @@ export class JobPipeline {
   onJobChange(type: 'added' | 'modified' | 'deleted', job: JobRecord, previous: JobRecord | undefined): void {
     if (!this.#active) return;
     const observedAt = this.#now();
-    const outcome =
+    let outcome =
       detectOutcome(previous, job, type === 'deleted' ? 'deleted' : 'upsert', iso(observedAt)) ??
       this.#armedSuspension(job);
+    // A relist's synthetic delete carries the last state we saw: the Job may have finished in the gap.
+    if (outcome?.cancellation === 'Deleted' && type === 'deleted' && previous === job) {
+      outcome = { ...outcome, message: unseenDeletion(job.ttlSecondsAfterFinished !== undefined) };
+    }
     if (outcome !== undefined) {
+      this.#deps.outcomeSeen?.(outcome.event);
       this.#deliver(job, outcome, observedAt.getTime());
       return;
     }
@@ -71,19 +90,29 @@ export class JobPipeline {
     else if (type === 'deleted') this.#disarmEverywhere(job.uid);
   }
 
-  /** Offers every cached Job, and every armed Job that is gone, again (idempotent through the ledger). */
-  sweep(jobs: Iterable<JobRecord>): void {
+  /**
+   * Offers every cached Job, and every armed Job that is gone, again (idempotent through the ledger). With
+   * `only`, just for that rule (a rule that appeared or became admitted).
+   */
+  sweep(jobs: Iterable<JobRecord>, only?: RuleRuntime): void {
     if (!this.#active) return;
     const now = this.#now();
     const present = new Set<string>();
     for (const job of jobs) {
       present.add(job.uid);
       const outcome = terminalOutcome(job) ?? this.#armedSuspension(job);
-      if (outcome !== undefined) this.#deliver(job, outcome, now.getTime());
-      else if (isRunning(job)) this.#arm(job, now);
+      if (outcome !== undefined) this.#deliver(job, outcome, now.getTime(), only);
+      else if (isRunning(job)) this.#arm(job, now, only);
     }
     for (const { runtime } of this.#deps.activeRules()) {
+      if (only !== undefined && runtime !== only) continue;
       for (const armed of runtime.ledger.missingAfterRelist((uid) => present.has(uid))) {
+        const spec = runtime.object.spec;
+        if (spec.suspend === true || !spec.events.includes('Cancelled')) {
+          // the rule no longer wants this Job's cancellation: stop watching it
+          if (runtime.ledger.disarm(armed.uid)) this.#deps.ruleChanged(runtime);
+          continue;
+        }
         const [namespace = '', name = ''] = armed.job.split('/');
         const job: JobRecord = {
           uid: armed.uid,
@@ -104,9 +133,7 @@ export class JobPipeline {
           reason: 'Deleted',
           cancellation: 'Deleted',
           at: iso(now),
-          message: armed.ttl
-            ? 'deleted while jobherald was not watching; it had ttlSecondsAfterFinished, so it may have finished and been cleaned up'
-            : 'deleted before it finished, while jobherald was not watching',
+          message: unseenDeletion(armed.ttl),
         };
         this.#deliverForRule(runtime, job, outcome, now.getTime());
       }
@@ -131,9 +158,9 @@ export class JobPipeline {
     return undefined;
   }
 
-  #arm(job: JobRecord, now: Date): void {
+  #arm(job: JobRecord, now: Date, only?: RuleRuntime): void {
     const probe: Outcome = { event: 'Cancelled', at: iso(now) };
-    const rules = [...this.#deps.activeRules()];
+    const rules = [...this.#deps.activeRules()].filter((r) => only === undefined || r.runtime === only);
     const { matched } = matchRules(
       job,
       probe,
@@ -154,15 +181,16 @@ export class JobPipeline {
   }
 
   #disarmEverywhere(uid: string): void {
-    for (const { runtime } of this.#deps.activeRules()) {
-      if (runtime.outstanding.has(uid)) continue;
-      if (runtime.ledger.disarm(uid)) this.#deps.ruleChanged(runtime);
-    }
+    for (const { runtime } of this.#deps.activeRules()) this.#disarm(runtime, uid);
   }
 
-  #deliver(job: JobRecord, outcome: Outcome, observedAt: number): void {
-    this.#deps.outcomeSeen?.(outcome.event);
-    const rules = [...this.#deps.activeRules()];
+  /** Stops watching a Job for a rule, unless deliveries about it are still under way. */
+  #disarm(runtime: RuleRuntime, uid: string): void {
+    if (!runtime.outstanding.has(uid) && runtime.ledger.disarm(uid)) this.#deps.ruleChanged(runtime);
+  }
+
+  #deliver(job: JobRecord, outcome: Outcome, observedAt: number, only?: RuleRuntime): void {
+    const rules = [...this.#deps.activeRules()].filter((r) => only === undefined || r.runtime === only);
     const { matched } = matchRules(
       job,
       outcome,
@@ -172,102 +200,130 @@ export class JobPipeline {
     const matchedSet = new Set(matched);
     for (const { runtime } of rules) {
       if (matchedSet.has(runtime.object)) this.#deliverForRule(runtime, job, outcome, observedAt);
-      else if (runtime.ledger.isArmed(job.uid) && !runtime.outstanding.has(job.uid)) {
-        // the Job ended in a way this rule does not want: nothing to send, stop watching it
-        runtime.ledger.disarm(job.uid);
-        this.#deps.ruleChanged(runtime);
-      }
+      // the Job ended in a way this rule does not want: nothing to send, stop watching it
+      else this.#disarm(runtime, job.uid);
     }
   }
 
   #deliverForRule(runtime: RuleRuntime, job: JobRecord, outcome: Outcome, observedAt: number): void {
     const integration = this.#deps.integrationOf(runtime.object);
-    if (integration === undefined || integration.suspended) return;
-    const keys = runtime.object.spec.destinations.map((destination) => ({
-      destination,
-      key: { jobUID: job.uid, event: outcome.event, destination: destinationRef(destination) },
-    }));
-    const fresh = keys.filter(({ key }) => runtime.ledger.begin(key, outcome.at));
+    if (integration === undefined || integration.suspended) {
+      this.#disarm(runtime, job.uid); // nothing will be sent about it: do not leave it armed
+      return;
+    }
+    const fresh: Fresh[] = runtime.object.spec.destinations
+      .map((destination) => ({
+        destination,
+        key: { jobUID: job.uid, event: outcome.event, destination: destinationRef(destination) },
+      }))
+      .filter(({ key }) => runtime.ledger.begin(key, outcome.at));
     if (fresh.length === 0) {
-      if (!runtime.outstanding.has(job.uid) && runtime.ledger.disarm(job.uid))
-        this.#deps.ruleChanged(runtime);
+      this.#disarm(runtime, job.uid);
       return;
     }
     runtime.outstanding.set(job.uid, (runtime.outstanding.get(job.uid) ?? 0) + fresh.length);
-    void this.#enqueue(runtime, integration, job, outcome, observedAt, fresh).catch((error: unknown) => {
-      this.#deps.log.error(
-        { rule: runtime.key, job: `${job.namespace}/${job.name}`, err: error },
-        'could not prepare an alert; it will be retried on the next sweep',
-      );
-      for (const { key } of fresh) {
-        runtime.ledger.release(key);
-        runtime.finishOne(job.uid);
+    // read now: a Job with ttlSecondsAfterFinished: 0 takes its pods with it while lookups are awaited
+    const failedPods = outcome.event === 'Failed' ? this.#deps.failedPods(job) : undefined;
+    this.#prepare({ runtime, integration, job, outcome, observedAt, fresh, failedPods }, 0);
+  }
+
+  /** Resolves and enqueues; transient failures are retried with backoff, lasting ones reported Failed. */
+  #prepare(p: Preparation, attempt: number): void {
+    this.#enqueue(p).catch((error: unknown) => {
+      const transient = error instanceof RetryableError || error instanceof AuthError;
+      const job = `${p.job.namespace}/${p.job.name}`;
+      if (transient && Date.now() - p.observedAt < MAX_PREPARE_MS) {
+        const delay = Math.min(60_000, 1_000 * 2 ** attempt);
+        this.#deps.log.warn(
+          { rule: p.runtime.key, job, code: codeOf(error), retryInMs: delay },
+          'could not prepare an alert; retrying',
+        );
+        setTimeout(() => {
+          if (this.#active) this.#prepare(p, attempt + 1);
+          else for (const { key } of p.fresh) p.runtime.ledger.release(key); // the next leader sends it
+        }, delay).unref();
+        return;
+      }
+      this.#deps.log.error({ rule: p.runtime.key, job, err: error }, 'could not prepare an alert');
+      for (const { destination, key } of p.fresh) {
+        this.#deps.report(this.#item(p, key, '', labelOf(destination), p.runtime.mentions, undefined), {
+          result: 'Failed',
+          error: codeOf(error),
+          message: error instanceof Error ? error.message : String(error),
+          attempts: attempt + 1,
+          at: Date.now(),
+        });
       }
     });
   }
 
-  async #enqueue(
-    runtime: RuleRuntime,
-    integration: IntegrationRuntime,
-    job: JobRecord,
-    outcome: Outcome,
-    observedAt: number,
-    fresh: { destination: NotificationRule['spec']['destinations'][number]; key: DeliveryItem['key'] }[],
-  ): Promise<void> {
+  async #enqueue(p: Preparation): Promise<void> {
+    const { runtime, integration, job, outcome } = p;
     const wantsMentions = outcome.event !== 'Succeeded' && (runtime.object.spec.mentions?.length ?? 0) > 0;
     const mentions = wantsMentions ? await runtime.resolveMentions(integration) : [];
+    // Resolve every destination before enqueueing any, so a retry never repeats half of them.
+    const targets: Target[] = [];
+    for (const { destination } of p.fresh) targets.push(await this.#target(integration, destination));
     const message = renderAlert({
       job,
       outcome,
       clusterName: integration.clusterName ?? this.#deps.clusterName,
-      failedPods: outcome.event === 'Failed' ? this.#deps.failedPods(job.uid) : undefined,
+      failedPods: p.failedPods,
       mentions,
       links: runtime.object.spec.links,
     });
-    for (const { destination, key } of fresh) {
-      const base = {
-        id: deliveryItemId(runtime.uid, key),
-        key,
-        rule: { namespace: runtime.namespace, name: runtime.object.metadata.name, uid: runtime.uid },
-        job: `${job.namespace}/${job.name}`,
-        cronJob: job.cronJob,
-        mentions,
-        event: outcome.event,
-        outcome,
-        message,
-        observedAt,
-      };
-      const target = await this.#target(integration, destination);
+    p.fresh.forEach(({ key }, i) => {
+      const target = targets[i]!;
       if ('hold' in target) {
         // the channel does not resolve yet (maybe private, waiting for an invite): the integration keeps it
-        integration.hold(target.hold, { ...base, destination: '', destinationLabel: target.label });
-        continue;
-      }
-      if ('error' in target) {
-        // A destination that cannot exist right now fails at once, visibly (status, Event, metric).
-        this.#deps.report(
-          { ...base, destination: '', destinationLabel: target.label },
-          { result: 'Failed', error: target.error, message: target.error, attempts: 0, at: Date.now() },
-        );
-        continue;
-      }
-      const item: DeliveryItem = { ...base, destination: target.id, destinationLabel: target.label };
-      if (!integration.dispatcher.enqueue(item)) {
+        integration.hold(target.hold, this.#item(p, key, '', target.label, mentions, message));
+      } else if ('error' in target) {
+        // a destination that cannot exist right now fails at once, visibly (status, Event, metric)
+        this.#deps.report(this.#item(p, key, '', target.label, mentions, message), {
+          result: 'Failed',
+          error: target.error,
+          message: target.error,
+          attempts: 0,
+          at: Date.now(),
+        });
+      } else if (
+        !integration.dispatcher.enqueue(this.#item(p, key, target.id, target.label, mentions, message))
+      ) {
         runtime.ledger.release(key);
         runtime.finishOne(job.uid);
       }
-    }
+    });
+  }
+
+  #item(
+    p: Preparation,
+    key: DeliveryItem['key'],
+    queue: string,
+    label: string,
+    mentions: readonly string[],
+    message: DeliveryItem['message'] | undefined,
+  ): DeliveryItem {
+    const { runtime, job, outcome } = p;
+    return {
+      id: deliveryItemId(runtime.uid, key),
+      key,
+      rule: { namespace: runtime.namespace, name: runtime.object.metadata.name, uid: runtime.uid },
+      job: `${job.namespace}/${job.name}`,
+      cronJob: job.cronJob,
+      mentions,
+      event: outcome.event,
+      outcome,
+      message: message ?? { text: '' },
+      destination: queue,
+      destinationLabel: label,
+      observedAt: p.observedAt,
+    };
   }
 
   /** The queue key for a destination: a channel ID, or a user ID for a DM. */
-  async #target(
-    integration: IntegrationRuntime,
-    destination: NotificationRule['spec']['destinations'][number],
-  ): Promise<
-    { id: string; label: string } | { error: string; label: string } | { hold: string; label: string }
-  > {
+  async #target(integration: IntegrationRuntime, destination: RuleDestination): Promise<Target> {
     if (destination.user !== undefined) {
-      const label = `@${destination.user}`;
+      const label = labelOf(destination);
       const user = await integration.userId(destination.user);
       return user.id !== undefined
         ? { id: user.id, label }
@@ -289,6 +345,26 @@ export class JobPipeline {
     this.#deps.ruleChanged(runtime);
   }
 }
+
+interface Preparation {
+  runtime: RuleRuntime;
+  integration: IntegrationRuntime;
+  job: JobRecord;
+  outcome: Outcome;
+  observedAt: number;
+  fresh: Fresh[];
+  failedPods: FailedPodDetail[] | undefined;
+}
+
+const labelOf = (destination: RuleDestination): string =>
+  destination.user !== undefined
+    ? `@${destination.user}`
+    : `#${(destination.channel ?? '').replace(/^#/, '')}`;
+
+const unseenDeletion = (ttl: boolean): string =>
+  ttl
+    ? 'deleted while jobherald was not watching; it had ttlSecondsAfterFinished, so it may have finished and been cleaned up'
+    : 'deleted before it finished, while jobherald was not watching';
 
 /** Started and not finished: the state in which a deletion or suspension is a cancellation. */
 function isRunning(job: JobRecord): boolean {

@@ -18,7 +18,7 @@ import { EventRecorder } from '../kube/events.ts';
 import type { LogSink } from '../slack/logging.ts';
 import { WorkQueue } from '../reconcilers/work-queue.ts';
 import { IntegrationRuntime } from '../reconcilers/integration-reconciler.ts';
-import { admitRule, RuleRuntime, type Admission } from '../reconcilers/rule-reconciler.ts';
+import { admitRule, rulePath, RuleRuntime, type Admission } from '../reconcilers/rule-reconciler.ts';
 import {
   failedPodRecord,
   integrationRecord,
@@ -101,9 +101,9 @@ export class Operator {
 
     this.pipeline = new JobPipeline({
       activeRules: () => this.#activeRules(),
-      integrationOf: (rule) => this.integrations.get(this.#integrationKey(rule)),
+      integrationOf: (rule) => this.#integrationRuntimeIfExists(this.#integrationKey(rule)),
       matchContext: () => this.#matchContext(),
-      failedPods: (uid) => this.#failedPodDetails(uid),
+      failedPods: (job) => this.#failedPodDetails(job),
       ruleChanged: (runtime) => this.#writeRuleStatus(runtime),
       report: (item, result) => this.#onDeliveryResult(item, result),
       clusterName: opts.config.clusterName,
@@ -267,6 +267,9 @@ export class Operator {
       ),
     );
     this.log.info({ jobs: this.jobs.store.size, rules: this.rulesWatch.store.size }, 'caches synced');
+    // Failed Pods (for the details of Failed alerts) are watched by every replica from the start, so no
+    // leader waits for them; an alert prepared before they sync just lacks pod details.
+    this.#startFailedPodWatch();
     if (this.#elector !== undefined) this.#elector.start();
     else await this.#startLeading();
   }
@@ -276,9 +279,14 @@ export class Operator {
     this.#leading = true;
     this.#metrics.leader?.(true);
     this.log.info({ identity: this.config.identity }, 'leading: reconciling and delivering');
-    // Rule runtimes (ledgers) first, so the sweep below sees every ledger.
-    for (const [key, rule] of this.rulesWatch.store) this.#ruleRuntime(key, rule);
-    if (this.#wantsFailedPods()) await this.#ensureFailedPodWatch();
+    // Rule runtimes (ledgers) first, so the sweep below sees every ledger. Read each rule afresh: the watch
+    // may not have brought the previous leader's last status write yet, and its ledger must not be missed.
+    await Promise.all(
+      [...this.rulesWatch.store].map(async ([key, cached]) => {
+        const rule = await this.connection.get<NotificationRule>(rulePath(cached)).catch(() => cached);
+        this.#ruleRuntime(key, rule).swept = true;
+      }),
+    );
     for (const key of this.integrationsWatch.store.keys()) this.integrationQueue.add(key);
     for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
     this.pipeline.setActive(true);
@@ -304,15 +312,13 @@ export class Operator {
     this.pipeline.setActive(false);
     clearInterval(this.#floorTimer);
     await Promise.all([this.integrationQueue.stop(), this.ruleQueue.stop()]);
-    const leftovers = await Promise.all(
-      [...this.integrations.values()].map(async (i) => [...(await i.dispatcher.stop()), ...i.takeHeld()]),
-    );
+    const leftovers = await Promise.all([...this.integrations.values()].map((i) => i.stop()));
     // Items still queued are not lost: they are not in the ledger, so the next leader sends them.
     for (const item of leftovers.flat())
       this.rules.get(`${item.rule.namespace}/${item.rule.name}`)?.ledger.release(item.key);
     if (this.#leading) {
       for (const runtime of this.rules.values()) this.#writeRuleStatus(runtime);
-      await this.statusWriter.flush();
+      await this.statusWriter.flush(10_000);
     }
     await this.#elector?.stop();
     this.#leading = false;
@@ -385,21 +391,17 @@ export class Operator {
     return runtime;
   }
 
-  #failedPodDetails(jobUID: string): FailedPodDetail[] {
+  /** The Job's failed pods: same UID label and same namespace (a label alone can be forged in any namespace). */
+  #failedPodDetails(job: JobRecord): FailedPodDetail[] {
     const details: FailedPodDetail[] = [];
     for (const record of this.#failedPods?.store.values() ?? []) {
-      if (record.jobUID === jobUID) details.push(...record.details);
+      if (record.jobUID === job.uid && record.namespace === job.namespace) details.push(...record.details);
     }
     return details;
   }
 
-  #wantsFailedPods(): boolean {
-    for (const rule of this.rulesWatch.store.values()) if (rule.spec.events?.includes('Failed')) return true;
-    return false;
-  }
-
-  /** The failed-Pod watch starts only once some rule wants Failed alerts (their details come from it). */
-  async #ensureFailedPodWatch(): Promise<void> {
+  /** Failed Pods of Jobs only (a field selector): the details of Failed alerts, never a per-Job GET. */
+  #startFailedPodWatch(): void {
     if (this.#failedPods === undefined) {
       this.#failedPods = new ListWatch<FailedPodRecord>(
         {
@@ -415,11 +417,11 @@ export class Operator {
         { onChange: () => undefined },
       ).start();
     }
-    await this.#failedPods.synced;
   }
 
   #advanceFloors(): void {
-    const healthyUntil = iso(new Date(this.jobs.lastActivity));
+    if (!this.jobs.isSynced) return;
+    const healthyUntil = iso(new Date(this.jobs.healthyUntil));
     for (const runtime of this.rules.values()) {
       const advance = runtime.ledger.advanceFloor(healthyUntil);
       if (advance.forced) {
@@ -453,6 +455,14 @@ export class Operator {
 
   // ---------------------------------------------------------------- reconcilers
 
+  /** The runtime of an integration that exists (created at once, so no outcome waits for its first reconcile). */
+  #integrationRuntimeIfExists(key: string): IntegrationRuntime | undefined {
+    if (!this.integrationsWatch.store.has(key)) return this.integrations.get(key);
+    const runtime = this.#integrationRuntime(key);
+    if (runtime.object === undefined) this.integrationQueue.add(key);
+    return runtime;
+  }
+
   #integrationRuntime(key: string): IntegrationRuntime {
     let runtime = this.integrations.get(key);
     if (runtime === undefined) {
@@ -483,7 +493,16 @@ export class Operator {
       this.integrations.delete(key);
       this.#unwatchQueues.get(key)?.();
       this.#unwatchQueues.delete(key);
-      await gone?.dispatcher.stop();
+      // What was still waiting will never be sent through it: say so on each rule, never drop it silently.
+      for (const item of (await gone?.stop()) ?? []) {
+        this.#onDeliveryResult(item, {
+          result: 'Failed',
+          error: 'integration_deleted',
+          message: `SlackIntegration ${key} was deleted`,
+          attempts: 0,
+          at: Date.now(),
+        });
+      }
       return undefined;
     }
     const runtime = this.#integrationRuntime(key);
@@ -557,17 +576,24 @@ export class Operator {
     const runtime = this.#ruleRuntime(key, rule);
     const admission = this.#admission(runtime);
     const integration = this.integrations.get(this.#integrationKey(rule));
-    if (admission.ok && rule.spec.events.includes('Failed')) await this.#ensureFailedPodWatch();
     if (admission.ok && integration?.ready === true) {
       await runtime.checkDestinations(integration);
       if ((rule.spec.mentions?.length ?? 0) > 0) await runtime.resolveMentions(integration);
     }
+    runtime.reconciledGeneration = rule.metadata.generation ?? 0;
+    // A rule that appeared (or became admitted) after some Jobs were seen finishing: offer them to it. Its
+    // ledger floor keeps out what finished before the rule existed.
+    if (admission.ok && !runtime.swept) {
+      runtime.swept = true;
+      this.pipeline.sweep(this.jobs.store.values(), runtime);
+    } else if (!admission.ok) runtime.swept = false;
     this.#writeRuleStatus(runtime);
     return undefined;
   }
 
   #onDeliveryResult(item: DeliveryItem, result: SendResult): void {
-    const runtime = this.rules.get(`${item.rule.namespace}/${item.rule.name}`);
+    const named = this.rules.get(`${item.rule.namespace}/${item.rule.name}`);
+    const runtime = named?.uid === item.rule.uid ? named : undefined;
     this.pipeline.onResult(item, result, runtime);
     this.#metrics.deliveryResult?.(item, result);
     if (result.result === 'Failed') {

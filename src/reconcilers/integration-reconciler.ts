@@ -45,6 +45,16 @@ export interface IntegrationHooks {
   deliveryLimits: Dispatcher['limits'] extends infer L ? Partial<L> : never;
 }
 
+interface ReconcileInput {
+  object: SlackIntegration;
+  served: boolean;
+  secretData: Record<string, string> | undefined;
+  desired: DesiredChannel[];
+  recheckIntervalMs: number;
+  parkedRecheckIntervalMs: number;
+  now: () => Date;
+}
+
 /** Until a token works, sends park on this (as if Slack said not_authed) instead of being lost. */
 const noTokenPort: SlackPort = new Proxy({} as SlackPort, {
   get: () => () => Promise.reject(new AuthError('not_authed', 'the integration has no usable token yet')),
@@ -71,7 +81,9 @@ export class IntegrationRuntime {
   #directory: { byId: Map<string, Conversation>; byName: Map<string, Conversation>; at: number } | undefined;
   channels: ChannelStatus[] = [];
   readonly #users = new Map<string, { id?: string; error?: string; at: number }>();
+  readonly #userLookups = new Map<string, Promise<{ id?: string; error?: string }>>();
   #groups: { map: Map<string, string>; at: number } | undefined;
+  #groupsLookup: Promise<Map<string, string>> | undefined;
   lastTest: SlackIntegrationStatus['lastTest'];
   conditions: Condition[] = [];
   /** destinations parked after not_in_channel / channel_not_found, waiting for a re-check */
@@ -185,6 +197,11 @@ export class IntegrationRuntime {
     });
   }
 
+  /** Stops sending: returns every alert not yet sent (queued or held), for the caller to release or fail. */
+  async stop(): Promise<DeliveryItem[]> {
+    return [...(await this.dispatcher.stop()), ...this.takeHeld()];
+  }
+
   /** Held alerts go back to the caller on shutdown (they are not in the ledger, so they are sent again). */
   takeHeld(): DeliveryItem[] {
     const items = [...this.#held.values()].flat().map((e) => e.item);
@@ -192,46 +209,77 @@ export class IntegrationRuntime {
     return items;
   }
 
-  /** The user ID for an email (cached 10 min; not-found answers cached 1 min). */
-  async userId(email: string): Promise<{ id?: string; error?: string }> {
+  /**
+   * The user ID for an email (cached 10 min; not-found answers 1 min). Concurrent callers share one lookup,
+   * so a burst of alerts costs one users.lookupByEmail, not one each. Transient errors reach the caller.
+   */
+  userId(email: string): Promise<{ id?: string; error?: string }> {
     const key = email.trim().toLowerCase();
     const cached = this.#users.get(key);
-    const now = Date.now();
-    if (cached !== undefined && now - cached.at < (cached.id !== undefined ? 600_000 : 60_000)) return cached;
-    try {
-      const id = await this.port.lookupUserByEmail(key);
-      const entry = { id, at: now };
-      this.#users.set(key, entry);
-      return entry;
-    } catch (error) {
-      if (error instanceof PermanentError) {
-        const entry = { error: error.code, at: now };
-        this.#users.set(key, entry);
-        return entry;
-      }
-      throw error;
+    if (cached !== undefined && Date.now() - cached.at < (cached.id !== undefined ? 600_000 : 60_000)) {
+      return Promise.resolve(cached);
     }
+    let lookup = this.#userLookups.get(key);
+    if (lookup === undefined) {
+      lookup = this.port
+        .lookupUserByEmail(key)
+        .then(
+          (id) => ({ id }),
+          (error: unknown) => {
+            if (error instanceof PermanentError) return { error: error.code };
+            throw error;
+          },
+        )
+        .then((entry) => {
+          this.#users.set(key, { ...entry, at: Date.now() });
+          return entry;
+        })
+        .finally(() => this.#userLookups.delete(key));
+      this.#userLookups.set(key, lookup);
+    }
+    return lookup;
   }
 
-  /** User-group handle → ID (cached 10 min). */
+  /**
+   * User-group handle → ID (cached 10 min, one lookup shared by concurrent callers). A token without
+   * usergroups:read cannot list groups: the group then counts as not found (a condition), not as an error.
+   */
   async groupId(handle: string): Promise<string | undefined> {
-    const now = Date.now();
-    if (this.#groups === undefined || now - this.#groups.at > 600_000) {
-      this.#groups = { map: await this.port.listUserGroups(), at: now };
+    if (this.#groups === undefined || Date.now() - this.#groups.at > 600_000) {
+      this.#groupsLookup ??= this.port
+        .listUserGroups()
+        .catch((error: unknown) => {
+          if (error instanceof PermanentError) return new Map<string, string>();
+          throw error;
+        })
+        .then((map) => {
+          this.#groups = { map, at: Date.now() };
+          return map;
+        })
+        .finally(() => (this.#groupsLookup = undefined));
+      await this.#groupsLookup;
     }
-    return this.#groups.map.get(handle.replace(/^@/, ''));
+    return this.#groups?.map.get(handle.replace(/^@/, ''));
   }
 
   /** A reconcile: converge on the spec, Secret and rules as they are now. */
-  async reconcile(input: {
-    object: SlackIntegration;
-    served: boolean;
-    secretData: Record<string, string> | undefined;
-    desired: DesiredChannel[];
-    recheckIntervalMs: number;
-    parkedRecheckIntervalMs: number;
-    now: () => Date;
-  }): Promise<ReconcileResult> {
+  async reconcile(input: ReconcileInput): Promise<ReconcileResult> {
+    this.lastTest ??= input.object.status?.lastTest; // a restart must not post the same test again
+    let result: ReconcileResult;
+    try {
+      result = await this.#reconcile(input);
+    } finally {
+      // whatever went wrong above, waiting alerts are released when their channel works, failed when too old
+      this.#releaseHeld();
+    }
+    if (this.#held.size > 0) {
+      const after = Math.min(result?.requeueAfterMs ?? Infinity, input.parkedRecheckIntervalMs);
+      return { requeueAfterMs: after };
+    }
+    return result;
+  }
+
+  async #reconcile(input: ReconcileInput): Promise<ReconcileResult> {
     const object = applyDefaults(input.object);
     this.object = object;
     const log = this.#hooks.log;
@@ -320,8 +368,7 @@ export class IntegrationRuntime {
       }
       throw error;
     }
-    this.#releaseHeld();
-    // parked channels that are usable again get their queues back
+    // parked channels that are usable again get their queues back (held alerts: see reconcile())
     for (const destination of [...this.parked]) {
       const state = this.channels.find((c) => c.id === destination);
       if (state !== undefined && isUsable(state)) {
@@ -505,10 +552,11 @@ export class IntegrationRuntime {
         { type: ConditionTypes.ChannelsReady, ...channelsReady, observedGeneration: generation },
         now,
       );
-      if (channelsReady.status === 'False') {
+      // Suspended: nothing is sent and membership is not checked, so channel problems do not count.
+      if (this.suspended) findings.push({ state: 'Suspended', message: 'suspended: no messages are sent' });
+      else if (channelsReady.status === 'False') {
         findings.push({ state: 'Degraded', reason: channelsReady.reason, message: channelsReady.message });
       }
-      if (this.suspended) findings.push({ state: 'Suspended', message: 'suspended: no messages are sent' });
     } else {
       findings.push({ state: 'Progressing', message: 'authenticating' });
     }

@@ -21,6 +21,21 @@ import type { IntegrationRuntime } from './integration-reconciler.ts';
 
 export const MAX_DELIVERIES = 10;
 
+/**
+ * Where a rule's ledger starts: one second after the rule was created. Kubernetes times have whole seconds,
+ * so a Job that finished in the same second as the rule was created may have finished before it; counting
+ * such Jobs as older than the rule keeps a first install from alerting what happened just before it.
+ */
+export function ledgerStart(rule: NotificationRule, now: string): string {
+  const created = Date.parse(rule.metadata.creationTimestamp ?? now);
+  const start = (Number.isNaN(created) ? Date.parse(now) : created) + 1000;
+  return new Date(start).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The API path of a NotificationRule (its status is at `${path}/status`). */
+export const rulePath = (rule: NotificationRule): string =>
+  `/apis/jobherald.dev/v1alpha1/namespaces/${rule.metadata.namespace}/notificationrules/${rule.metadata.name}`;
+
 export interface Admission {
   ok: boolean;
   health: Health;
@@ -60,20 +75,26 @@ export class RuleRuntime {
   /** resolved mentions (`<@U…>`, `<!subteam^S…>`) for the rule's current generation */
   mentions: string[] = [];
   #mentionsFor = -1;
+  #mentionsLookup: { generation: number; promise: Promise<string[]> } | undefined;
+  /** the generation whose destinations and mentions the findings describe (kstatus observedGeneration) */
+  reconciledGeneration = 0;
   /** the last reconcile's findings about destinations and about mentions (for the Ready condition) */
   destinationFindings: Health[] = [];
   /** how each destination resolved, for status.destinations */
   destinations: DestinationStatus[] = [];
   mentionFindings: Health[] = [];
+  /** whether the Jobs already in the cache were offered to this rule since it was (last) admitted */
+  swept = false;
   /** deliveries not yet finished per Job UID (a Job is disarmed when its count reaches 0) */
   readonly outstanding = new Map<string, number>();
 
   constructor(object: NotificationRule, now: string) {
     this.key = `${object.metadata.namespace}/${object.metadata.name}`;
     this.object = object;
-    const created = object.metadata.creationTimestamp ?? now;
-    const raw = object.status?.ledger;
-    const parsed = DeliveryLedger.parse(raw, { ruleCreationTimestamp: created, now });
+    const parsed = DeliveryLedger.parse(object.status?.ledger, {
+      ruleCreationTimestamp: ledgerStart(object, now),
+      now,
+    });
     this.ledger = parsed.ledger;
     this.ledgerProblems = parsed.problems;
     this.deliveries = [...(object.status?.deliveries ?? [])].slice(0, MAX_DELIVERIES);
@@ -90,13 +111,23 @@ export class RuleRuntime {
   }
 
   get statusPath(): string {
-    return `/apis/jobherald.dev/v1alpha1/namespaces/${this.namespace}/notificationrules/${this.object.metadata.name}`;
+    return rulePath(this.object);
   }
 
-  /** Resolves mentions once per generation: users by email, groups by handle. */
-  async resolveMentions(integration: IntegrationRuntime): Promise<string[]> {
+  /** Resolves mentions once per generation (concurrent callers share it): users by email, groups by handle. */
+  resolveMentions(integration: IntegrationRuntime): Promise<string[]> {
     const generation = this.object.metadata.generation ?? 0;
-    if (this.#mentionsFor === generation) return this.mentions;
+    if (this.#mentionsFor === generation) return Promise.resolve(this.mentions);
+    if (this.#mentionsLookup?.generation !== generation) {
+      const promise = this.#resolveMentions(integration, generation).finally(() => {
+        if (this.#mentionsLookup?.promise === promise) this.#mentionsLookup = undefined;
+      });
+      this.#mentionsLookup = { generation, promise };
+    }
+    return this.#mentionsLookup.promise;
+  }
+
+  async #resolveMentions(integration: IntegrationRuntime, generation: number): Promise<string[]> {
     const resolved: string[] = [];
     const problems: Health[] = [];
     for (const mention of this.object.spec.mentions ?? []) {
@@ -129,6 +160,7 @@ export class RuleRuntime {
   /** Forget resolved mentions (the integration's token or workspace changed). */
   forgetMentions(): void {
     this.#mentionsFor = -1;
+    this.#mentionsLookup = undefined;
   }
 
   /**
@@ -230,7 +262,9 @@ export class RuleRuntime {
     status: NotificationRuleStatus & { ledger: unknown };
     written: () => void;
   } {
-    const generation = this.object.metadata.generation ?? 0;
+    // Only what a reconcile of this generation checked may claim it (kstatus: a new spec is InProgress until
+    // its destinations have been looked at), so status written by deliveries in between keeps the old one.
+    const generation = this.reconciledGeneration;
     const findings: Health[] = [admission.health];
     if (admission.ok) {
       if (this.object.spec.suspend === true) findings.push({ state: 'Suspended' });
