@@ -83,6 +83,16 @@ export class JobPipeline {
     }
     if (outcome !== undefined) {
       this.#deps.outcomeSeen?.(outcome.event);
+      this.#deps.log.debug(
+        {
+          job: `${job.namespace}/${job.name}`,
+          uid: job.uid,
+          change: type,
+          event: outcome.event,
+          reason: outcome.reason,
+        },
+        'outcome',
+      );
       this.#deliver(job, outcome, observedAt.getTime());
       return;
     }
@@ -98,11 +108,16 @@ export class JobPipeline {
     if (!this.#active) return;
     const now = this.#now();
     const present = new Set<string>();
+    // Offering the past to a new rule: Kubernetes times have whole seconds, so an outcome stamped with the
+    // second the rule was created in may be older than the rule. It counts as older: no storm on install.
+    const newRuleFrom =
+      only === undefined ? -Infinity : Date.parse(only.object.metadata.creationTimestamp ?? '') + 1000;
     for (const job of jobs) {
       present.add(job.uid);
       const outcome = terminalOutcome(job) ?? this.#armedSuspension(job);
-      if (outcome !== undefined) this.#deliver(job, outcome, now.getTime(), only);
-      else if (isRunning(job)) this.#arm(job, now, only);
+      if (outcome !== undefined) {
+        if (!(Date.parse(outcome.at) < newRuleFrom)) this.#deliver(job, outcome, now.getTime(), only);
+      } else if (isRunning(job)) this.#arm(job, now, only);
     }
     for (const { runtime } of this.#deps.activeRules()) {
       if (only !== undefined && runtime !== only) continue;
@@ -217,6 +232,16 @@ export class JobPipeline {
         key: { jobUID: job.uid, event: outcome.event, destination: destinationRef(destination) },
       }))
       .filter(({ key }) => runtime.ledger.begin(key, outcome.at));
+    this.#deps.log.debug(
+      {
+        rule: runtime.key,
+        job: `${job.namespace}/${job.name}`,
+        event: outcome.event,
+        at: outcome.at,
+        new: fresh.length,
+      },
+      'matched',
+    );
     if (fresh.length === 0) {
       this.#disarm(runtime, job.uid);
       return;

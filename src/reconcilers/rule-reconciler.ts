@@ -21,17 +21,6 @@ import type { IntegrationRuntime } from './integration-reconciler.ts';
 
 export const MAX_DELIVERIES = 10;
 
-/**
- * Where a rule's ledger starts: one second after the rule was created. Kubernetes times have whole seconds,
- * so a Job that finished in the same second as the rule was created may have finished before it; counting
- * such Jobs as older than the rule keeps a first install from alerting what happened just before it.
- */
-export function ledgerStart(rule: NotificationRule, now: string): string {
-  const created = Date.parse(rule.metadata.creationTimestamp ?? now);
-  const start = (Number.isNaN(created) ? Date.parse(now) : created) + 1000;
-  return new Date(start).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** The API path of a NotificationRule (its status is at `${path}/status`). */
 export const rulePath = (rule: NotificationRule): string =>
   `/apis/jobherald.dev/v1alpha1/namespaces/${rule.metadata.namespace}/notificationrules/${rule.metadata.name}`;
@@ -91,10 +80,8 @@ export class RuleRuntime {
   constructor(object: NotificationRule, now: string) {
     this.key = `${object.metadata.namespace}/${object.metadata.name}`;
     this.object = object;
-    const parsed = DeliveryLedger.parse(object.status?.ledger, {
-      ruleCreationTimestamp: ledgerStart(object, now),
-      now,
-    });
+    const created = object.metadata.creationTimestamp ?? now;
+    const parsed = DeliveryLedger.parse(object.status?.ledger, { ruleCreationTimestamp: created, now });
     this.ledger = parsed.ledger;
     this.ledgerProblems = parsed.problems;
     this.deliveries = [...(object.status?.deliveries ?? [])].slice(0, MAX_DELIVERIES);

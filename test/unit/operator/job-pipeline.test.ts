@@ -7,7 +7,7 @@ import type { DeliveryItem, SendResult } from '../../../src/delivery/types.ts';
 import { PermanentError, RetryableError } from '../../../src/errors.ts';
 import { JobPipeline } from '../../../src/operator/job-pipeline.ts';
 import { IntegrationRuntime } from '../../../src/reconcilers/integration-reconciler.ts';
-import { RuleRuntime, ledgerStart } from '../../../src/reconcilers/rule-reconciler.ts';
+import { RuleRuntime } from '../../../src/reconcilers/rule-reconciler.ts';
 import { silentLog } from '../../../src/slack/logging.ts';
 import type { SlackPort } from '../../../src/slack/port.ts';
 
@@ -151,11 +151,12 @@ describe('JobPipeline', () => {
     expect(reported[0]?.result).toMatchObject({ result: 'Failed', error: 'http_503' });
   });
 
-  it('counts a Job that finished in the second the rule was created as older than the rule', () => {
-    expect(ledgerStart(rule({}), CREATED)).toBe('2026-11-21T10:00:06Z');
+  it('offers a new rule no Job that finished in its creation second, but alerts one seen live then', async () => {
     const { pipeline, enqueued, runtime } = setUp({}, {});
-    pipeline.sweep([failedJob('same-second', CREATED)]);
+    expect(runtime.ledger.floor).toBe(CREATED);
+    pipeline.sweep([failedJob('before', CREATED)], runtime); // the past offered to the new rule: ambiguous
     expect(enqueued).toEqual([]);
-    expect(runtime.ledger.floor).toBe('2026-11-21T10:00:06Z');
+    pipeline.onJobChange('modified', failedJob('live', CREATED), { ...failedJob('live'), conditions: [] });
+    await vi.waitFor(() => expect(enqueued.map((i) => i.job)).toEqual(['data/live']));
   });
 });
