@@ -25,6 +25,25 @@ const runningJobPod = [
   { key: '.metadata.ownerReferences.[].kind', operator: 'In', values: ['Job'] },
 ];
 
+/** A container status in the terminated state (a Go-template fragment, inside `range .spec.containers`). */
+const terminatedContainer = (terminated: string): string => `- image: {{ .image | Quote }}
+  name: {{ .name | Quote }}
+  ready: false
+  started: false
+  restartCount: 0
+  state:
+    terminated:
+${terminated}
+      startedAt: {{ $now | Quote }}
+      finishedAt: {{ $now | Quote }}`;
+
+const completed = '      exitCode: 0\n      reason: Completed';
+
+/** The pod stopped (not ready any more), for `reason` PodCompleted or PodFailed. */
+const stoppedConditions = (reason: string): string => `conditions:
+- {lastTransitionTime: {{ $now | Quote }}, status: "False", type: Ready, reason: ${reason}}
+- {lastTransitionTime: {{ $now | Quote }}, status: "False", type: ContainersReady, reason: ${reason}}`;
+
 // Runs before finishing: the pod's own annotation, else no delay.
 const runDuration = {
   durationMilliseconds: 0,
@@ -127,17 +146,10 @@ const podSucceed = {
     delay: runDuration,
     next: {
       statusTemplate: `{{ $now := Now }}
-conditions:
-- {lastTransitionTime: {{ $now | Quote }}, status: "False", type: Ready, reason: PodCompleted}
-- {lastTransitionTime: {{ $now | Quote }}, status: "False", type: ContainersReady, reason: PodCompleted}
+${stoppedConditions('PodCompleted')}
 containerStatuses:
 {{ range .spec.containers }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
-  started: false
-  restartCount: 0
-  state: {terminated: {exitCode: 0, reason: Completed, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}
+${terminatedContainer(completed)}
 {{ end }}
 phase: Succeeded
 `,
@@ -159,31 +171,15 @@ const podFail = {
       statusTemplate: `{{ $now := Now }}
 {{ $a := .metadata.annotations }}
 {{ $only := or ( index $a "${POD_ANNOTATIONS.container}" ) "" }}
-conditions:
-- {lastTransitionTime: {{ $now | Quote }}, status: "False", type: Ready, reason: PodFailed}
-- {lastTransitionTime: {{ $now | Quote }}, status: "False", type: ContainersReady, reason: PodFailed}
+${stoppedConditions('PodFailed')}
 containerStatuses:
 {{ range .spec.containers }}
 {{ if or ( not $only ) ( eq .name $only ) }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
-  started: false
-  restartCount: 0
-  state:
-    terminated:
-      exitCode: {{ index $a "${POD_ANNOTATIONS.exitCode}" }}
+${terminatedContainer(`      exitCode: {{ index $a "${POD_ANNOTATIONS.exitCode}" }}
       reason: {{ or ( index $a "${POD_ANNOTATIONS.reason}" ) "Error" | Quote }}
-      message: {{ or ( index $a "${POD_ANNOTATIONS.message}" ) "" | Quote }}
-      startedAt: {{ $now | Quote }}
-      finishedAt: {{ $now | Quote }}
+      message: {{ or ( index $a "${POD_ANNOTATIONS.message}" ) "" | Quote }}`)}
 {{ else }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
-  started: false
-  restartCount: 0
-  state: {terminated: {exitCode: 0, reason: Completed, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}
+${terminatedContainer(completed)}
 {{ end }}
 {{ end }}
 phase: Failed
