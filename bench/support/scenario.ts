@@ -1,0 +1,232 @@
+// One delivery scenario: create Jobs, wait until every one is terminal (as the bench's own watch sees it) and
+// every alert has reached the Slack emulator, then work out the figures from both sides:
+//   - outside: the bench's watch time of each Job's terminal condition vs the emulator's postedAt of the first
+//     message that mentions the Job (a digest mentions many) → end-to-end latency, lost, duplicated, messages;
+//   - inside: the operator's /metrics before and after → its dispatch and delivery histograms, API requests.
+import { createJobs, sleep, type BenchJob, type JobWatch, type Kube } from './kube.ts';
+import type { OperatorProcess } from './operator.ts';
+import { jobsIn, type EmulatorProcess } from './slack.ts';
+import {
+  delta,
+  histogramDelta,
+  histogramQuantile,
+  parseMetrics,
+  percentile,
+  sum,
+  type Scrape,
+} from './stats.ts';
+
+export interface DeliveryFigures {
+  name: string;
+  jobs: number;
+  createSeconds: number;
+  /** first → last terminal condition, as the bench saw them */
+  finishWindowSeconds: number;
+  /** e2e (terminal seen → Slack postedAt of the first message naming the Job), ms */
+  e2eP50Ms?: number;
+  e2eP99Ms?: number;
+  e2eMaxMs?: number;
+  /** first terminal → every outcome visible in Slack */
+  allVisibleAfterFirstSeconds?: number;
+  /** last terminal → every outcome visible in Slack */
+  allVisibleAfterLastSeconds?: number;
+  /** pauseOperator: the operator resumed → every outcome visible in Slack */
+  allVisibleAfterResumeSeconds?: number;
+  messages: number;
+  digests: number;
+  lost: number;
+  /** Jobs named in more than one message */
+  duplicated: number;
+  rateLimited429: number;
+  /** the operator's histograms over the scenario (bucket-interpolated), ms */
+  dispatchP50Ms?: number;
+  dispatchP99Ms?: number;
+  deliveryP50Ms?: number;
+  deliveryP99Ms?: number;
+  delivered: number;
+  failed: number;
+  kubeRequests: { get: number; list: number; watch: number; write: number };
+}
+
+export interface DeliveryScenario {
+  name: string;
+  namespace: string;
+  jobs: BenchJob[];
+  /** matches the scenario's Job names in message text (group 1 = the name) */
+  pattern: RegExp;
+  /** how long to wait for Slack after the last Job finished */
+  deliveryTimeoutMs: number;
+  /**
+   * A real burst: the operator is paused (SIGSTOP) while the Jobs finish and resumed once all have, so that
+   * every outcome reaches it at once, whatever pace the local control plane finishes Jobs at.
+   */
+  pauseOperator?: boolean;
+}
+
+const scrape = async (operator: OperatorProcess): Promise<Scrape> => parseMetrics(await operator.metrics());
+
+export async function runDeliveryScenario(
+  s: DeliveryScenario,
+  ctx: {
+    kube: Kube;
+    watch: JobWatch;
+    slack: EmulatorProcess;
+    operator: OperatorProcess;
+    log: (l: string) => void;
+  },
+): Promise<DeliveryFigures> {
+  const names = new Set(s.jobs.map((j) => j.name));
+  const before = await scrape(ctx.operator);
+  const counted = (m: Scrape) =>
+    sum(m, 'jobherald_deliveries_total') - sum(before, 'jobherald_deliveries_total');
+
+  if (s.pauseOperator) ctx.operator.pause();
+  const createSeconds = await createJobs(ctx.kube, s.namespace, s.jobs);
+  ctx.log(`${s.name}: ${s.jobs.length} Jobs created in ${createSeconds.toFixed(1)} s`);
+  const terminalOf = () => s.jobs.filter((j) => ctx.watch.terminalAt.has(j.name)).length;
+  const finishDeadline = Date.now() + 600_000;
+  while (terminalOf() < s.jobs.length) {
+    if (Date.now() > finishDeadline)
+      throw new Error(`${s.name}: only ${terminalOf()}/${s.jobs.length} Jobs finished in 10 min`);
+    await sleep(250);
+  }
+  let resumedAt: number | undefined;
+  if (s.pauseOperator) {
+    resumedAt = Date.now();
+    ctx.operator.resume();
+  }
+  ctx.log(`${s.name}: every Job finished${s.pauseOperator ? '; operator resumed' : ''}; waiting for Slack`);
+
+  // The operator counts every final result; once they are all in (or time is up), read Slack once.
+  const deliveryDeadline = Date.now() + s.deliveryTimeoutMs;
+  let after = await scrape(ctx.operator);
+  while (counted(after) < s.jobs.length && Date.now() < deliveryDeadline) {
+    await sleep(500);
+    after = await scrape(ctx.operator);
+  }
+  await sleep(2_000); // anything still in flight, and any duplicate, lands now
+  after = await scrape(ctx.operator);
+
+  const messages = (await ctx.slack.control.messages()).filter((m) =>
+    jobsIn(m, s.pattern).some((j) => names.has(j)),
+  );
+  const firstSeen = new Map<string, number>();
+  const mentions = new Map<string, number>();
+  for (const m of messages) {
+    for (const job of jobsIn(m, s.pattern)) {
+      if (!names.has(job)) continue;
+      mentions.set(job, (mentions.get(job) ?? 0) + 1);
+      firstSeen.set(job, Math.min(firstSeen.get(job) ?? Infinity, m.postedAt));
+    }
+  }
+  const latencies: number[] = [];
+  const terminal: number[] = [];
+  for (const job of s.jobs) {
+    const at = ctx.watch.terminalAt.get(job.name);
+    if (at !== undefined) terminal.push(at);
+    const seen = firstSeen.get(job.name);
+    if (at !== undefined && seen !== undefined) latencies.push(seen - at);
+  }
+  const firstTerminal = Math.min(...terminal);
+  const lastTerminal = Math.max(...terminal);
+  const lastVisible = Math.max(...firstSeen.values());
+  const lost = s.jobs.length - firstSeen.size;
+  const dispatch = histogramDelta(before, after, 'jobherald_dispatch_latency_seconds');
+  const delivery = histogramDelta(before, after, 'jobherald_delivery_latency_seconds');
+  const ms = (v: number | undefined) => (v === undefined ? undefined : v * 1000);
+  return {
+    name: s.name,
+    jobs: s.jobs.length,
+    createSeconds,
+    finishWindowSeconds: (lastTerminal - firstTerminal) / 1000,
+    e2eP50Ms: percentile(latencies, 0.5),
+    e2eP99Ms: percentile(latencies, 0.99),
+    e2eMaxMs: percentile(latencies, 1),
+    allVisibleAfterFirstSeconds: lost === 0 ? (lastVisible - firstTerminal) / 1000 : undefined,
+    allVisibleAfterLastSeconds: lost === 0 ? (lastVisible - lastTerminal) / 1000 : undefined,
+    allVisibleAfterResumeSeconds:
+      lost === 0 && resumedAt !== undefined ? (lastVisible - resumedAt) / 1000 : undefined,
+    messages: messages.length,
+    digests: delta(before, after, 'jobherald_digests_total'),
+    lost,
+    duplicated: [...mentions.values()].filter((n) => n > 1).length,
+    rateLimited429: delta(before, after, 'jobherald_slack_rate_limited_total', 'method="chat.postMessage"'),
+    dispatchP50Ms: ms(histogramQuantile(dispatch, 0.5)),
+    dispatchP99Ms: ms(histogramQuantile(dispatch, 0.99)),
+    deliveryP50Ms: ms(histogramQuantile(delivery, 0.5)),
+    deliveryP99Ms: ms(histogramQuantile(delivery, 0.99)),
+    delivered: byResult(before, after, 'delivered'),
+    failed: byResult(before, after, 'failed'),
+    kubeRequests: {
+      get: delta(before, after, 'jobherald_kube_requests_total', 'verb="get"'),
+      list: delta(before, after, 'jobherald_kube_requests_total', 'verb="list"'),
+      watch: delta(before, after, 'jobherald_kube_requests_total', 'verb="watch"'),
+      write: delta(before, after, 'jobherald_kube_requests_total', 'verb="write"'),
+    },
+  };
+}
+
+function byResult(before: Scrape, after: Scrape, result: 'delivered' | 'failed'): number {
+  let total = 0;
+  for (const event of ['Succeeded', 'Failed', 'Cancelled'])
+    total += delta(before, after, 'jobherald_deliveries_total', `event="${event}",result="${result}"`);
+  return total;
+}
+
+// ------------------------------------------------------------------------------------------------ kubewatch
+
+export interface KubewatchFigures {
+  jobs: number;
+  finishWindowSeconds: number;
+  /** terminal seen → kubewatch's last message about the Job (it posts on every update; the terminal one is last) */
+  e2eP50Ms?: number;
+  e2eP99Ms?: number;
+  /** Jobs with no message after (or within 1 s before) their terminal condition */
+  missing: number;
+  messages: number;
+  messagesPerJob: number;
+}
+
+/** kubewatch's P2: the same Jobs, its messages in its one channel (it posts `created`/`updated` per event). */
+export async function runKubewatchScenario(
+  s: { namespace: string; jobs: BenchJob[]; pattern: RegExp; channel: string; settle: () => Promise<void> },
+  ctx: { kube: Kube; watch: JobWatch; slack: EmulatorProcess; log: (l: string) => void },
+): Promise<KubewatchFigures> {
+  const names = new Set(s.jobs.map((j) => j.name));
+  await createJobs(ctx.kube, s.namespace, s.jobs);
+  const deadline = Date.now() + 600_000;
+  while (s.jobs.some((j) => !ctx.watch.terminalAt.has(j.name))) {
+    if (Date.now() > deadline) throw new Error('kubewatch scenario: Jobs did not finish in 10 min');
+    await sleep(250);
+  }
+  await s.settle();
+  const messages = (await ctx.slack.control.messages(s.channel)).filter((m) =>
+    jobsIn(m, s.pattern).some((j) => names.has(j)),
+  );
+  const lastUpdate = new Map<string, number>();
+  for (const m of messages) {
+    if (!m.attachments || !JSON.stringify(m.attachments).includes('`updated`')) continue;
+    for (const job of jobsIn(m, s.pattern))
+      if (names.has(job)) lastUpdate.set(job, Math.max(lastUpdate.get(job) ?? 0, m.postedAt));
+  }
+  const latencies: number[] = [];
+  const terminal: number[] = [];
+  let missing = 0;
+  for (const job of s.jobs) {
+    const at = ctx.watch.terminalAt.get(job.name);
+    const posted = lastUpdate.get(job.name);
+    if (at !== undefined) terminal.push(at);
+    // kubewatch may see the update before the bench's own watch does: allow 1 s earlier
+    if (at === undefined || posted === undefined || posted < at - 1000) missing++;
+    else latencies.push(posted - at);
+  }
+  return {
+    jobs: s.jobs.length,
+    finishWindowSeconds: (Math.max(...terminal) - Math.min(...terminal)) / 1000,
+    e2eP50Ms: percentile(latencies, 0.5),
+    e2eP99Ms: percentile(latencies, 0.99),
+    missing,
+    messages: messages.length,
+    messagesPerJob: messages.length / s.jobs.length,
+  };
+}
