@@ -12,6 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { POD_ANNOTATIONS } from '../../src/dev/cluster/kwok-stages.ts';
+import { waitFor } from '../../src/dev/cluster/processes.ts';
 
 export interface Kube {
   kubeconfig: string;
@@ -38,28 +39,12 @@ export function connect(kubeconfig: string): Kube {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns a value (not undefined). */
-export async function eventually<T>(
+export const eventually = <T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 30_000,
   intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
-    }
-    await sleep(intervalMs);
-  }
-}
+): Promise<T> => waitFor(what, probe, { timeoutMs, intervalMs });
 
 export async function ensureNamespace(kube: Kube, name: string): Promise<void> {
   try {

@@ -2,42 +2,22 @@
 // can be restarted), plus the CRDs and custom resources a scenario needs. Mirrors test/support/operator.ts
 // without vitest.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
 import type { NotificationRule, NotificationRuleSpec, SlackIntegrationSpec } from '../../src/api/types.ts';
 import { freePort } from '../../src/dev/cluster/ports.ts';
 import { eventually, type Kube } from './kube.ts';
+import { installCrds as installCrdsWith } from '../../src/dev/install-crds.ts';
+import * as resources from '../../src/dev/resources.ts';
+import { KubeConnection } from '../../src/kube/connection.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const RESULTS = join(ROOT, 'bench', 'results');
 const GROUP = 'jobherald.dev';
 const VERSION = 'v1alpha1';
 
-/** Creates or replaces our CRDs and waits until the API server serves them. */
-export async function installCrds(kube: Kube): Promise<void> {
-  for (const file of readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml'))) {
-    const crd = load(readFileSync(join(ROOT, 'crds', file), 'utf8')) as { metadata: { name: string } };
-    try {
-      const existing = await kube.apiext.readCustomResourceDefinition({ name: crd.metadata.name });
-      await kube.apiext.replaceCustomResourceDefinition({
-        name: crd.metadata.name,
-        body: {
-          ...(crd as object),
-          metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion },
-        } as never,
-      });
-    } catch {
-      await kube.apiext.createCustomResourceDefinition({ body: crd as never });
-    }
-    await eventually(`CRD ${crd.metadata.name} Established`, async () => {
-      const got = await kube.apiext.readCustomResourceDefinition({ name: crd.metadata.name });
-      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
-        ? true
-        : undefined;
-    });
-  }
-}
+/** Applies our CRDs as raw JSON (the typed client would drop their CEL rules) and waits until served. */
+export const installCrds = (kube: Kube): Promise<void> => installCrdsWith(new KubeConnection(kube.kc));
 
 export interface OperatorProcess {
   readonly pid: number;
@@ -126,9 +106,12 @@ export async function startOperator(opts: {
   };
 }
 
-export async function createTokenSecret(kube: Kube, namespace: string, name: string, token: string) {
-  await kube.core.createNamespacedSecret({ namespace, body: { metadata: { name }, stringData: { token } } });
-}
+export const createTokenSecret = (
+  kube: Kube,
+  namespace: string,
+  name: string,
+  token: string,
+): Promise<void> => resources.createTokenSecret(kube.core, namespace, name, token);
 
 export async function createIntegration(
   kube: Kube,
@@ -136,18 +119,7 @@ export async function createIntegration(
   name: string,
   spec: Partial<SlackIntegrationSpec> & { apiURL: string },
 ): Promise<void> {
-  await kube.custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: 'slackintegrations',
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'SlackIntegration',
-      metadata: { name, namespace },
-      spec: { tokenSecretRef: { name: `${name}-token` }, ...spec },
-    },
-  });
+  await resources.createIntegration(kube.custom, namespace, name, spec);
 }
 
 export async function createRule(
@@ -156,21 +128,9 @@ export async function createRule(
   name: string,
   spec: NotificationRuleSpec,
 ): Promise<void> {
-  await kube.custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: 'notificationrules',
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'NotificationRule',
-      metadata: { name, namespace },
-      spec,
-    },
-  });
+  await resources.createRule(kube.custom, namespace, name, spec);
 }
 
-/** Waits until `count` NotificationRules of the namespace are Ready=True. */
 export async function waitForReadyRules(
   kube: Kube,
   namespace: string,

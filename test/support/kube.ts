@@ -1,6 +1,7 @@
 // Helpers for e2e tests on the real local control plane: clients, a fresh namespace per test, Jobs whose
 // pods behave as asked (kwok stages, see src/dev/cluster/kwok-stages.ts), and waiting on conditions.
 import { randomBytes } from 'node:crypto';
+import { waitFor } from '../../src/dev/cluster/processes.ts';
 import { afterEach, beforeEach, inject } from 'vitest';
 import {
   BatchV1Api,
@@ -152,24 +153,8 @@ export const waitForJobCondition = (namespace: string, name: string, type: strin
   waitForJob(namespace, name, (job) => hasCondition(job, type), timeoutMs);
 
 /** Polls an arbitrary probe until it returns a value (not undefined). */
-export async function eventually<T>(
+export const eventually = <T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+): Promise<T> => waitFor(what, probe, { timeoutMs });

@@ -12,6 +12,7 @@ import type {
 } from '../../src/api/types.ts';
 import { freePort } from '../../src/dev/cluster/ports.ts';
 import { installCrds as installCrdsInto } from '../../src/dev/install-crds.ts';
+import * as resources from '../../src/dev/resources.ts';
 import { KubeConnection } from '../../src/kube/connection.ts';
 import { eventually, kube } from './kube.ts';
 
@@ -124,50 +125,20 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
 
 // ---------------------------------------------------------------- objects
 
-export async function createTokenSecret(namespace: string, name: string, token: string): Promise<void> {
-  await kube().core.createNamespacedSecret({
-    namespace,
-    body: { metadata: { name }, stringData: { token } },
-  });
-}
+export const createTokenSecret = (namespace: string, name: string, token: string): Promise<void> =>
+  resources.createTokenSecret(kube().core, namespace, name, token);
 
-export async function createIntegration(
+export const createIntegration = (
   namespace: string,
   name: string,
   spec: Partial<SlackIntegrationSpec> & { apiURL: string },
-): Promise<SlackIntegration> {
-  return (await kube().custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: 'slackintegrations',
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'SlackIntegration',
-      metadata: { name, namespace },
-      spec: { tokenSecretRef: { name: `${name}-token` }, ...spec },
-    },
-  })) as SlackIntegration;
-}
+): Promise<SlackIntegration> => resources.createIntegration(kube().custom, namespace, name, spec);
 
-export async function createRule(
+export const createRule = (
   namespace: string,
   name: string,
   spec: NotificationRuleSpec,
-): Promise<NotificationRule> {
-  return (await kube().custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: 'notificationrules',
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'NotificationRule',
-      metadata: { name, namespace },
-      spec,
-    },
-  })) as NotificationRule;
-}
+): Promise<NotificationRule> => resources.createRule(kube().custom, namespace, name, spec);
 
 export async function getRule(namespace: string, name: string): Promise<NotificationRule> {
   return (await kube().custom.getNamespacedCustomObject({
