@@ -11,6 +11,7 @@
 // Every condition carries observedGeneration; lastTransitionTime changes only when status flips.
 import type { Condition } from './types.ts';
 import { ConditionTypes, Reasons, STALLED_REASONS } from './reasons.ts';
+import { rfc3339 } from '../domain/time.ts';
 
 export type ConditionStatus = Condition['status'];
 
@@ -27,7 +28,7 @@ export interface ConditionUpdate {
 export const MAX_CONDITION_MESSAGE = 32768;
 
 function toTime(now: string | Date): string {
-  return typeof now === 'string' ? now : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return typeof now === 'string' ? now : rfc3339(now);
 }
 
 function fitMessage(message: string): string {

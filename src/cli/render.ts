@@ -11,6 +11,7 @@ import type { JobRecord } from '../domain/job.ts';
 import type { SlackMessage } from '../domain/message.ts';
 import { renderAlert } from '../domain/render.ts';
 import { parseDocuments, processIo, readSources, type Io } from './validate.ts';
+import { rfc3339 } from '../domain/time.ts';
 
 const USAGE = `Usage: jobherald render --job JOB.yaml [--outcome Succeeded|Failed|Cancelled] [options]
 
@@ -133,7 +134,7 @@ export async function run(args: string[], io: Io = processIo): Promise<number> {
     return fail(io, error instanceof Error ? error.message : String(error), 1);
   }
 
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = rfc3339();
   const outcome = chooseOutcome(job, event, values.reason, values.message, now);
   if (outcome === undefined) {
     return fail(

@@ -5,6 +5,7 @@
 // parse() on start. Design, format and guarantees: docs/adr/*-delivery-ledger.md.
 import { createHash } from 'node:crypto';
 import type { Destination, EventType } from '../api/types.ts';
+import { rfc3339 } from '../domain/time.ts';
 
 export const LEDGER_VERSION = 1;
 /** Watch lag tolerated between the Job controller writing a condition and us seeing it. */
@@ -83,7 +84,6 @@ function parseTime(rfc3339: string): number {
   return Date.parse(rfc3339);
 }
 
-const toRfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const truncSec = (ms: number): number => Math.floor(ms / 1000) * 1000;
 
 export class DeliveryLedger {
@@ -198,7 +198,7 @@ export class DeliveryLedger {
   }
 
   get floor(): string {
-    return toRfc3339(this.#floorMs);
+    return rfc3339(this.#floorMs);
   }
 
   /** True when this outcome still has to be delivered: not below the floor, not sent, not pending. */

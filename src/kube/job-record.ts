@@ -4,6 +4,7 @@
 // ("2026-11-21T10:00:00Z"), so records built either way compare equal.
 import type { V1Job } from '@kubernetes/client-node';
 import type { JobConditionRecord, JobRecord } from '../domain/job.ts';
+import { rfc3339 } from '../domain/time.ts';
 
 /** Condition messages are capped so that one chatty controller cannot bloat the store. */
 export const MAX_CONDITION_MESSAGE = 1024;
@@ -45,7 +46,7 @@ export function normalizeTime(time: Time): string | undefined {
   if (time === undefined || time === null || time === '') return undefined;
   const date = time instanceof Date ? time : new Date(time);
   if (Number.isNaN(date.getTime())) return typeof time === 'string' ? time : undefined;
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return rfc3339(date);
 }
 
 const count = (value: number | null | undefined): number =>

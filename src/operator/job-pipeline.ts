@@ -20,6 +20,7 @@ import { AuthError, JobheraldError, RetryableError } from '../errors.ts';
 import type { LogSink } from '../slack/logging.ts';
 import type { IntegrationRuntime } from '../reconcilers/integration-reconciler.ts';
 import type { Admission, RuleRuntime } from '../reconcilers/rule-reconciler.ts';
+import { rfc3339 as iso } from '../domain/time.ts';
 
 export interface PipelineDeps {
   /** rules that may deliver now (valid and admitted by tenancy), with their runtime */
@@ -47,7 +48,6 @@ type Fresh = { destination: RuleDestination; key: DeliveryItem['key'] };
 type Target =
   { id: string; label: string } | { error: string; label: string } | { hold: string; label: string };
 
-const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const codeOf = (error: unknown): string => (error instanceof JobheraldError ? error.code : 'internal_error');
 
 export class JobPipeline {

@@ -32,6 +32,7 @@ import {
 } from './caches.ts';
 import { DEFAULTS, type OperatorConfig } from './config.ts';
 import { JobPipeline } from './job-pipeline.ts';
+import { rfc3339 as iso } from '../domain/time.ts';
 
 export interface OperatorMetrics {
   delivery?: DeliveryMetrics;
@@ -54,7 +55,6 @@ export interface OperatorOptions {
 }
 
 const GROUP_PATH = '/apis/jobherald.dev/v1alpha1';
-const iso = (d = new Date()): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class Operator {
   readonly config: OperatorConfig;

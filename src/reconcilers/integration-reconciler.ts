@@ -33,6 +33,7 @@ import { createSlackClient } from '../slack/client.ts';
 import type { AuthInfo, Conversation, SlackPort } from '../slack/port.ts';
 import type { LogSink } from '../slack/logging.ts';
 import type { ReconcileResult } from './work-queue.ts';
+import { rfc3339 as iso } from '../domain/time.ts';
 
 export interface IntegrationHooks {
   log: LogSink;
@@ -602,4 +603,3 @@ function splitJob(job: string): { namespace: string; name: string } {
 }
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-const iso = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
