@@ -132,3 +132,12 @@ export function safeCause(err: unknown): unknown {
 function safeCode(code: string): string {
   return /^[A-Za-z0-9_.:-]{1,64}$/.test(code) && redact(code) === code ? code : 'invalid_response';
 }
+
+/** An error's message with its cause's, for logs and conditions. */
+export function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+  }
+  return String(error);
+}

@@ -3,7 +3,7 @@
 // object (de)serialization, which would dominate CPU and memory when listing tens of thousands of Jobs.
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { fetch, type Response } from 'undici';
-import { JobheraldError, RetryableError } from '../errors.ts';
+import { describe, JobheraldError, RetryableError } from '../errors.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -34,8 +34,7 @@ export class KubeConnection {
   readonly config: KubeConfig;
   readonly server: string;
   readonly #timeoutMs: number;
-  /** requests sent, by verb (quality-bar P7 counts them); `onRequest` mirrors them into metrics */
-  readonly requests = { get: 0, list: 0, watch: 0, write: 0 };
+  /** told of every request by verb (metrics count them for quality-bar P7) */
   onRequest: ((verb: 'get' | 'list' | 'watch' | 'write') => void) | undefined;
 
   constructor(config: KubeConfig, timeoutMs = 30_000) {
@@ -82,7 +81,6 @@ export class KubeConnection {
           : opts.query?.limit !== undefined || isCollection(path)
             ? 'list'
             : 'get';
-    this.requests[verb]++;
     this.onRequest?.(verb);
     return fetch(ctx.getUrl(), {
       method,
@@ -134,12 +132,4 @@ function isCollection(path: string): boolean {
   const segments = path.split('/').filter((s) => s !== '');
   const resource = segments[0] === 'api' ? segments.slice(2) : segments.slice(3);
   return resource.length % 2 === 1;
-}
-
-export function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
-  }
-  return String(error);
 }

@@ -4,6 +4,7 @@
 // renew within renewDeadline stops leading at once (the caller exits and restarts clean).
 import { performance } from 'node:perf_hooks';
 import { isConflict, isNotFound, type KubeConnection } from './connection.ts';
+import { describe } from '../errors.ts';
 
 export interface LeaderElectionOptions {
   connection: KubeConnection;
@@ -53,10 +54,6 @@ export class LeaderElector {
     this.#o = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...opts };
   }
 
-  get isLeader(): boolean {
-    return this.#leading;
-  }
-
   start(): void {
     this.#loop ??= this.#run();
   }
@@ -85,7 +82,7 @@ export class LeaderElector {
       try {
         ok = await this.#tryAcquireOrRenew();
       } catch (error) {
-        this.#o.log?.('warn', `leader election: ${error instanceof Error ? error.message : String(error)}`);
+        this.#o.log?.('warn', `leader election: ${describe(error)}`);
       }
       if (this.#stopped) break;
       if (ok) {

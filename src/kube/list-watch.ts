@@ -10,7 +10,8 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { describe, isGone, KubeApiError, type KubeConnection, type Query } from './connection.ts';
+import { isGone, KubeApiError, type KubeConnection, type Query } from './connection.ts';
+import { describe } from '../errors.ts';
 
 export interface ObjectMeta {
   name: string;
@@ -96,11 +97,6 @@ export class ListWatch<R> {
 
   get isSynced(): boolean {
     return this.#everSynced;
-  }
-
-  /** When the last event, bookmark or list page arrived (for silence detection). */
-  get lastActivity(): number {
-    return this.#lastActivity;
   }
 
   /**

@@ -27,7 +27,6 @@ export class StatusWriter {
   readonly #onError: (path: string, error: unknown) => void;
   readonly #retryMs: number;
   #enabled = true;
-  writes = 0;
 
   constructor(
     connection: KubeConnection,
@@ -95,7 +94,6 @@ export class StatusWriter {
           await this.#connection.mergePatch(`${slot.target.path}/status`, {
             status: nullsForMerge(next.status),
           });
-          this.writes++;
           slot.last = body;
           slot.failures = 0;
           next.written?.();

@@ -63,10 +63,6 @@ export class JobPipeline {
     this.#active = active;
   }
 
-  get active(): boolean {
-    return this.#active;
-  }
-
   #now(): Date {
     return this.#deps.now?.() ?? new Date();
   }

@@ -235,10 +235,6 @@ export class Operator {
     return `${hostname()}-${randomBytes(3).toString('hex')}`;
   }
 
-  get isLeader(): boolean {
-    return this.#leading;
-  }
-
   /** Every watch has its first complete list: the caches can serve. */
   get synced(): boolean {
     return [

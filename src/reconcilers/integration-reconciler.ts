@@ -28,7 +28,7 @@ import {
 import { renderDigest, renderTestMessage } from '../domain/render.ts';
 import { Dispatcher } from '../delivery/dispatcher.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
-import { AuthError, JobheraldError, PermanentError, RetryableError } from '../errors.ts';
+import { AuthError, describe, JobheraldError, PermanentError, RetryableError } from '../errors.ts';
 import { createSlackClient } from '../slack/client.ts';
 import type { AuthInfo, Conversation, SlackPort } from '../slack/port.ts';
 import type { LogSink } from '../slack/logging.ts';
@@ -159,12 +159,6 @@ export class IntegrationRuntime {
     this.#hooks.requeue(this.key);
   }
 
-  get heldCount(): number {
-    let n = 0;
-    for (const list of this.#held.values()) n += list.length;
-    return n;
-  }
-
   /** Held alerts whose channel now resolves go to the dispatcher; expired or archived ones fail. */
   #releaseHeld(): void {
     const now = Date.now();
@@ -200,11 +194,11 @@ export class IntegrationRuntime {
 
   /** Stops sending: returns every alert not yet sent (queued or held), for the caller to release or fail. */
   async stop(): Promise<DeliveryItem[]> {
-    return [...(await this.dispatcher.stop()), ...this.takeHeld()];
+    return [...(await this.dispatcher.stop()), ...this.#takeHeld()];
   }
 
   /** Held alerts go back to the caller on shutdown (they are not in the ledger, so they are sent again). */
-  takeHeld(): DeliveryItem[] {
+  #takeHeld(): DeliveryItem[] {
     const items = [...this.#held.values()].flat().map((e) => e.item);
     this.#held.clear();
     return items;
@@ -352,7 +346,7 @@ export class IntegrationRuntime {
           this.problem = authProblem(error.code, error.message);
           return { requeueAfterMs: input.recheckIntervalMs };
         }
-        this.problem = { reason: Reasons.SlackUnavailable, message: errorMessage(error) };
+        this.problem = { reason: Reasons.SlackUnavailable, message: describe(error) };
         throw error;
       }
     }
@@ -462,7 +456,7 @@ export class IntegrationRuntime {
           if (error instanceof AuthError || error instanceof RetryableError) throw error;
           this.#hooks.log.warn(
             { integration: this.key, channel: action.channelName },
-            `leave failed: ${errorMessage(error)}`,
+            `leave failed: ${describe(error)}`,
           );
         }
       }
@@ -601,5 +595,3 @@ function splitJob(job: string): { namespace: string; name: string } {
   const slash = job.indexOf('/');
   return { namespace: job.slice(0, slash), name: job.slice(slash + 1) };
 }
-
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));

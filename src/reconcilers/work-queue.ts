@@ -30,10 +30,6 @@ export class WorkQueue {
     this.#o = { concurrency: 2, baseBackoffMs: 500, maxBackoffMs: 60_000, ...opts };
   }
 
-  get length(): number {
-    return this.#queue.length;
-  }
-
   add(key: string): void {
     if (this.#stopped) return;
     if (this.#processing.has(key)) {
