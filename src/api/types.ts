@@ -16,6 +16,14 @@ export interface ObjectMeta {
   deletionTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** server-side apply bookkeeping; its times are the API server's (read for the rule's last spec change) */
+  managedFields?: {
+    manager?: string;
+    operation?: string;
+    subresource?: string;
+    time?: string;
+    fieldsV1?: unknown;
+  }[];
 }
 
 /** metav1.Condition */
@@ -157,7 +165,9 @@ export interface NotificationRuleStatus {
   destinations?: DestinationStatus[];
   deliveries?: DeliveryRecord[];
   totals?: { delivered: number; failed: number };
-  /** the delivery ledger (src/delivery/ledger.ts, docs/adr/0003-delivery-ledger.md): bookkeeping, not for editing */
+  /** outcomes before this time are not alerted about Jobs jobherald did not hold (a migrated 0.1 ledger's floor) */
+  alertsSince?: string;
+  /** deprecated: jobherald 0.1's delivery ledger, read once and removed (src/delivery/legacy-ledger.ts) */
   ledger?: unknown;
 }
 

@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { KubeConnection } from '../kube/connection.ts';
 import { Operator } from '../operator/operator.ts';
 import { DEFAULTS, type OperatorConfig } from '../operator/config.ts';
+import { DEFAULT_ADMISSION_PARAMS } from '../api/job-metadata.ts';
+import { createSlackClient } from '../slack/client.ts';
 import { createLogger, parseLogLevel } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { startHealthServer } from '../observability/health-server.ts';
@@ -41,6 +43,18 @@ const OPTIONS = {
     help: 'how often channels are re-checked while alerts wait for an invite (default: 30s)',
   },
   'slack-timeout': { type: 'string', help: 'Slack request timeout (default: 10s)' },
+  'channel-hold': {
+    type: 'string',
+    help: 'how long alerts wait for a channel that does not resolve or is unavailable (default: 1h)',
+  },
+  'no-finalizers': {
+    type: 'boolean',
+    help: 'do not hold matched Jobs with the delivery finalizer: best effort, see docs/install.md',
+  },
+  'admission-params': {
+    type: 'string',
+    help: `ConfigMap (in --namespace) scoping the admission policy; "" keeps none (default: ${DEFAULT_ADMISSION_PARAMS})`,
+  },
   help: { type: 'boolean', short: 'h', help: 'this text' },
 } as const;
 
@@ -113,9 +127,13 @@ export async function run(args: string[]): Promise<number> {
       get('parked-recheck-interval') ?? '30s',
       'parked-recheck-interval',
     ),
-    floorIntervalMs: DEFAULTS.floorIntervalMs,
     slackTimeoutMs: parseDuration(get('slack-timeout') ?? '10s', 'slack-timeout'),
-    deliveryLimits: {},
+    statusIntervalMs: DEFAULTS.statusIntervalMs,
+    finalizers: get('no-finalizers') !== 'true',
+    admissionParams: get('admission-params') ?? DEFAULT_ADMISSION_PARAMS,
+    deliveryLimits: {
+      channelHoldMs: parseDuration(get('channel-hold') ?? '1h', 'channel-hold'),
+    },
   };
   const log = createLogger({ level: parseLogLevel(get('log-level') ?? 'info') });
   const metrics = new Metrics();
@@ -129,6 +147,7 @@ export async function run(args: string[]): Promise<number> {
     config,
     connection,
     log,
+    createSlackClient: (options) => createSlackClient({ ...options, log }),
     metrics: {
       delivery: metrics,
       listWatch: metrics,
@@ -136,6 +155,7 @@ export async function run(args: string[]): Promise<number> {
       outcome: (event) => metrics.outcome(event),
       deliveryResult: (item, result) => metrics.recordResult(item, result),
       watchQueue: (source) => metrics.watchQueue(source),
+      jobWrite: (kind) => metrics.jobWrite(kind),
     },
     onLostLeadership: () => {
       log.error({}, 'lost leadership: exiting so that a fresh process rejoins the election');

@@ -16,6 +16,8 @@ import type { NotificationRule, NotificationRuleSpec, SlackIntegration } from '.
 import { KubeConnection } from '../kube/connection.ts';
 import { Operator } from '../operator/operator.ts';
 import { DEFAULTS } from '../operator/config.ts';
+import { DEFAULT_ADMISSION_PARAMS } from '../api/job-metadata.ts';
+import { createSlackClient } from '../slack/client.ts';
 import { createLogger } from '../observability/logger.ts';
 
 const OPERATOR_NS = 'jobherald-demo';
@@ -96,6 +98,7 @@ export async function run(args: string[]): Promise<number> {
   const logDir = join(tmpdir(), 'jobherald-demo');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `operator-${Date.now()}.log`);
+  const log = createLogger({ level: 'info', destination: createWriteStream(logFile) });
   const operator = new Operator({
     config: {
       clusterName: 'demo',
@@ -107,12 +110,15 @@ export async function run(args: string[]): Promise<number> {
       identity: Operator.identity(),
       recheckIntervalMs: DEFAULTS.recheckIntervalMs,
       parkedRecheckIntervalMs: 5_000,
-      floorIntervalMs: DEFAULTS.floorIntervalMs,
       slackTimeoutMs: DEFAULTS.slackTimeoutMs,
+      statusIntervalMs: DEFAULTS.statusIntervalMs,
+      finalizers: true,
+      admissionParams: DEFAULT_ADMISSION_PARAMS,
       deliveryLimits: {},
     },
     connection,
-    log: createLogger({ level: 'info', destination: createWriteStream(logFile) }),
+    log,
+    createSlackClient: (options) => createSlackClient({ ...options, log }),
   });
   await operator.start();
   say(`  operator running (logs: ${logFile})`);

@@ -51,7 +51,10 @@ export interface DeliveryLimits {
   backoffMaxMs: number;
   /** how long an item may keep failing (transient errors, rate limits, auth) before it is reported Failed */
   maxDeliveryMs: number;
-  /** how long a parked channel waits for resume() before its items fail with the channel error */
+  /**
+   * how long alerts wait for a channel that is unavailable (not_in_channel, channel_not_found after a send) or
+   * does not resolve yet (a private channel before /invite, see hold()) before they fail with that error
+   */
   channelHoldMs: number;
 }
 
@@ -66,8 +69,12 @@ export const DEFAULT_LIMITS: Readonly<DeliveryLimits> = {
   backoffBaseMs: 1_000,
   backoffMaxMs: 60_000,
   maxDeliveryMs: 15 * 60_000,
-  channelHoldMs: 5 * 60_000,
+  // a private channel may take a while to be invited to
+  channelHoldMs: 60 * 60_000,
 };
+
+/** The queue of alerts for a channel reference that does not resolve yet: never a Slack ID (those have no `?`). */
+const heldKey = (ref: string): string => `?${ref}`;
 
 /**
  * An optional extra hook (src/observability/metrics.ts has it): the latency from an item's observation to the
@@ -159,6 +166,54 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
     this.#ids.add(item.id);
     this.#schedulePump();
     return true;
+  }
+
+  /**
+   * An alert for a channel reference that does not resolve yet: it waits in a parked queue of its own, like a
+   * channel that became unavailable, until releaseHeld() names the channel or the hold (channelHoldMs) expires
+   * and it fails with `code`. With no item, only updates the code and message of what waits (e.g. the channel
+   * turned out to be private: not_in_channel). Returns false when the item cannot be queued.
+   */
+  hold(ref: string, item: I | undefined, code: string, message: string): boolean {
+    const key = heldKey(ref);
+    if (item !== undefined && !this.enqueue({ ...item, destination: key })) return false;
+    const queue = this.#queues.get(key);
+    if (queue === undefined) return item === undefined;
+    const until = queue.parked?.until ?? this.#clock.now() + this.limits.channelHoldMs;
+    queue.parked = { code, message, until };
+    this.#schedulePump();
+    return true;
+  }
+
+  /** Channel references with alerts waiting for them to resolve. */
+  heldRefs(): string[] {
+    const refs: string[] = [];
+    for (const [key, q] of this.#queues) if (key.startsWith('?') && q.length > 0) refs.push(key.slice(1));
+    return refs;
+  }
+
+  /** The reference resolves now: its waiting alerts join the channel's queue, in order. */
+  releaseHeld(ref: string, channelId: string, label: string): void {
+    const entries = this.#takeHeld(ref);
+    for (const e of entries) {
+      if (!this.enqueue({ ...e.item, destination: channelId, destinationLabel: label })) {
+        this.#fail(e, 'not_enqueued', `${label}: not enqueued`);
+      }
+    }
+  }
+
+  /** The reference will not resolve (the channel is archived): its waiting alerts fail now. */
+  failHeld(ref: string, code: string, message: string): void {
+    for (const e of this.#takeHeld(ref)) this.#fail(e, code, message);
+  }
+
+  #takeHeld(ref: string): Entry<I>[] {
+    const queue = this.#queues.get(heldKey(ref));
+    if (queue === undefined) return [];
+    this.#queues.delete(heldKey(ref));
+    const entries = queue.clear();
+    for (const e of entries) this.#ids.delete(e.item.id);
+    return entries;
   }
 
   /** The channel is usable again (membership re-checked, bot joined or invited): send its queue now. */

@@ -2,13 +2,20 @@
 import type { EventType } from '../api/types.ts';
 import type { SlackMessage } from '../domain/message.ts';
 import type { Outcome } from '../domain/outcome-types.ts';
-import type { DeliveryKey } from './ledger.ts';
+
+/** One delivery: what a rule sends about a Job's outcome to one destination. */
+export interface DeliveryKey {
+  jobUID: string;
+  event: EventType;
+  /** a canonical destination reference (delivery/destination.ts destinationRef) */
+  destination: string;
+}
 
 /** One alert for one destination. Callers may extend it; the dispatcher hands the same object back. */
 export interface DeliveryItem {
-  /** unique per (rule UID, ledger key); a second enqueue of the same id is ignored */
+  /** unique per (rule UID, key); a second enqueue of the same id is ignored */
   id: string;
-  /** the ledger key (Job UID, event, canonical destination) within the rule */
+  /** (Job UID, event, canonical destination) within the rule */
   key: DeliveryKey;
   rule: { namespace: string; name: string; uid: string };
   /** the Job's "namespace/name" */

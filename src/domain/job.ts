@@ -20,6 +20,10 @@ export interface JobRecord {
   creationTimestamp: string;
   /** set once the API server has accepted a delete and finalizers are pending */
   deletionTimestamp?: string;
+  /** the Job carries jobherald's delivery finalizer (src/api/job-metadata.ts) */
+  held?: boolean;
+  /** the raw delivery record annotation (src/delivery/delivery-record.ts), when present */
+  delivered?: string;
   /** spec.suspend */
   suspend: boolean;
   ttlSecondsAfterFinished?: number;

@@ -116,6 +116,23 @@ export function whyNotMatched(
   return undefined;
 }
 
+/**
+ * Whether `rule` selects this Job at all, whatever its outcome will be: every check but the event. A rule that
+ * selects a running Job is owed a say about how it ends, so the Job is held until then.
+ */
+export function selectsJob(rule: RuleLike, job: JobRecord, context: MatchContext): boolean {
+  const anyOutcome: Outcome = { event: rule.spec.events?.[0] ?? 'Failed', at: job.creationTimestamp };
+  for (const { name, check } of CHECKS) {
+    if (name === 'event') continue;
+    try {
+      if (check(rule, job, anyOutcome, context) !== undefined) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** Split `rules` into those that match the Job's outcome and, for the others, why not. */
 export function matchRules<R extends RuleLike>(
   job: JobRecord,
@@ -130,4 +147,21 @@ export function matchRules<R extends RuleLike>(
     else result.rejected.push({ rule, ...rejection });
   }
   return result;
+}
+
+/**
+ * The namespaces whose Jobs a rule may select, out of `known` (the namespaces that exist): its own by default,
+ * else those in `namespaces` and matching `namespaceSelector` (both must hold when both are set), within what
+ * tenancy lets it reach. The admission policy holds Jobs created in any of them (src/kube/admission-params.ts).
+ */
+export function namespacesReached(rule: RuleLike, known: Iterable<string>, context: MatchContext): string[] {
+  const { namespaces, namespaceSelector } = rule.spec.selector ?? {};
+  if (namespaces === undefined && namespaceSelector === undefined) return [rule.metadata.namespace];
+  const candidates = namespaces ?? [...known];
+  return candidates.filter((ns) => {
+    if (!mayWatchNamespace(rule, ns, context.trustedNamespaces)) return false;
+    if (namespaceSelector === undefined) return true;
+    const labels = context.namespaceLabels(ns);
+    return labels !== undefined && labelSelectorMatches(namespaceSelector, labels);
+  });
 }

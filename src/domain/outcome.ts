@@ -111,3 +111,63 @@ export function detectOutcome(
       : (finishedOutcome(previous) ?? suspendedOutcome(previous, true, observedAt));
   return sameOutcome(now, before) ? undefined : now;
 }
+
+/**
+ * The outcome a Job's current state shows, a deletion in progress included: what the pipeline re-evaluates on
+ * every change, so one function decides, whichever event woke it.
+ *
+ * - A Job being deleted (deletionTimestamp set, held by a finalizer) that finished no later than the deletion
+ *   was requested shows its real outcome: TTL cleanup, CronJob history limits and a user's delete of a finished
+ *   Job are never a cancellation. Both times come from the cluster's clocks and have whole seconds; a finish in
+ *   the same second as the deletion counts as finished.
+ * - A Job being deleted that had started and had not finished is Cancelled (Deleted) at the deletion time.
+ * - Otherwise the terminal outcome, or Cancelled (Suspended) for a started Job now suspended.
+ *
+ * - A Job that failed once its namespace was being deleted was cancelled: the namespace controller deletes its
+ *   pods before the Job, so the Job controller marks it Failed (BackoffLimitExceeded) on the way out. A Job that
+ *   completed then really did finish.
+ *
+ * `seenRunning` says the caller saw this Job running: the Job controller clears startTime when it suspends a
+ * Job, so the Job's own status no longer proves it had started. `namespaceDeletion` is the deletionTimestamp of
+ * the Job's namespace, when it is being deleted.
+ */
+export function currentOutcome(
+  job: JobRecord,
+  seenRunning: boolean,
+  namespaceDeletion?: string,
+): Outcome | undefined {
+  const started = showsStarted(job) || seenRunning;
+  const finished = finishedOutcome(job);
+  if (
+    namespaceDeletion !== undefined &&
+    finished?.event === 'Failed' &&
+    !(Date.parse(finished.at) < Date.parse(namespaceDeletion))
+  ) {
+    return {
+      event: 'Cancelled',
+      reason: 'Deleted',
+      cancellation: 'Deleted',
+      at: namespaceDeletion,
+      message: `its namespace ${job.namespace} was deleted`,
+    };
+  }
+  const deletion = job.deletionTimestamp;
+  if (deletion !== undefined) {
+    if (finished !== undefined && !(Date.parse(finished.at) > Date.parse(deletion))) return finished;
+    if (!started) return undefined;
+    const outcome: Outcome = { event: 'Cancelled', reason: 'Deleted', cancellation: 'Deleted', at: deletion };
+    if (namespaceDeletion !== undefined) outcome.message = `its namespace ${job.namespace} was deleted`;
+    return outcome;
+  }
+  return finished ?? suspendedOutcome(job, started, job.creationTimestamp);
+}
+
+/** Complete=True or Failed=True: the Job will not change outcome any more. */
+export function isFinished(job: JobRecord): boolean {
+  return finishedOutcome(job) !== undefined;
+}
+
+/** Started and not finished: the state in which a deletion or suspension is a cancellation. */
+export function isRunning(job: JobRecord): boolean {
+  return !isFinished(job) && (job.startTime !== undefined || job.active > 0);
+}

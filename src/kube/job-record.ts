@@ -5,6 +5,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import type { JobConditionRecord, JobRecord } from '../domain/job.ts';
 import { rfc3339 } from '../domain/time.ts';
+import { DELIVERY_FINALIZER, DELIVERY_RECORD_ANNOTATION } from '../api/job-metadata.ts';
 
 /** Condition messages are capped so that one chatty controller cannot bloat the store. */
 export const MAX_CONDITION_MESSAGE = 1024;
@@ -20,6 +21,8 @@ interface JobLike {
     labels?: Record<string, string> | null;
     creationTimestamp?: Time;
     deletionTimestamp?: Time;
+    finalizers?: string[] | null;
+    annotations?: Record<string, string> | null;
     ownerReferences?: { kind?: string; name?: string; controller?: boolean | null }[] | null;
   } | null;
   spec?: { suspend?: boolean | null; ttlSecondsAfterFinished?: number | null } | null;
@@ -95,6 +98,9 @@ export function toJobRecord(job: V1Job | JobLike): JobRecord {
   if (owner?.name !== undefined) record.cronJob = owner.name;
   const deletion = normalizeTime(metadata?.deletionTimestamp);
   if (deletion !== undefined) record.deletionTimestamp = deletion;
+  if (metadata?.finalizers?.includes(DELIVERY_FINALIZER) === true) record.held = true;
+  const delivered = metadata?.annotations?.[DELIVERY_RECORD_ANNOTATION];
+  if (typeof delivered === 'string') record.delivered = delivered.slice(0, 4096);
   if (typeof spec?.ttlSecondsAfterFinished === 'number')
     record.ttlSecondsAfterFinished = spec.ttlSecondsAfterFinished;
   const start = normalizeTime(status?.startTime);

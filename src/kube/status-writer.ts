@@ -1,52 +1,68 @@
 // One coalescing writer for the status of our custom resources. Each object has at most one write in
-// flight; updates requested meanwhile are merged into the next write, and a write equal to the last one
-// is skipped. So a burst of deliveries for one rule costs a handful of PATCHes, not one per delivery
-// (quality-bars P7). Status only: the operator never writes spec (GitOps tools must see no drift).
+// flight and, after a write, waits `minIntervalMs` before the next; updates requested meanwhile are merged
+// into that next write, and a write equal to the last one is skipped. So a burst of deliveries for one rule
+// costs one PATCH every few seconds, not one per delivery (quality-bars P7). Status only: the operator never
+// writes spec (GitOps tools must see no drift).
+import type { Clock } from '../delivery/clock.ts';
+import type { StatusSink } from '../reconcilers/sinks.ts';
 import { isNotFound, type KubeConnection } from './connection.ts';
 
-export interface StatusTarget {
-  /** e.g. /apis/jobherald.dev/v1alpha1/namespaces/ns/notificationrules/name */
-  path: string;
-}
-
-/** The status to write now, and what to do once it is stored (e.g. mark a ledger revision persisted). */
-export type StatusBuild = () => { status: Record<string, unknown>; written?: () => void } | undefined;
+/** The status to write now; undefined skips the write. */
+export type StatusBuild = () => Record<string, unknown> | undefined;
 
 interface Slot {
-  target: StatusTarget;
+  path: string;
   build: StatusBuild;
   dirty: boolean;
   writing: Promise<void> | undefined;
   last: string | undefined;
+  lastWriteAt: number;
   failures: number;
 }
 
-export class StatusWriter {
+export interface StatusWriterOptions {
+  clock: Clock;
+  onError?: (path: string, e: unknown) => void;
+  retryMs?: number;
+  /** the least time between two writes of one object (default 0: as soon as the previous one is done) */
+  minIntervalMs?: number;
+}
+
+export class StatusWriter implements StatusSink {
   readonly #connection: KubeConnection;
   readonly #slots = new Map<string, Slot>();
   readonly #onError: (path: string, error: unknown) => void;
   readonly #retryMs: number;
+  readonly #minIntervalMs: number;
+  readonly #clock: Clock;
   #enabled = true;
 
-  constructor(
-    connection: KubeConnection,
-    opts: { onError?: (path: string, e: unknown) => void; retryMs?: number } = {},
-  ) {
+  constructor(connection: KubeConnection, opts: StatusWriterOptions) {
     this.#connection = connection;
+    this.#clock = opts.clock;
     this.#onError = opts.onError ?? (() => undefined);
     this.#retryMs = opts.retryMs ?? 1_000;
+    this.#minIntervalMs = opts.minIntervalMs ?? 0;
   }
 
   /**
-   * Schedules a status write for `target`. `build` is called when the write happens, so it always sends
-   * the newest state; returning undefined skips the write. `written` runs once that state is stored.
+   * Schedules a status write for the object at `path`. `build` is called when the write happens, so it always
+   * sends the newest state; returning undefined skips the write.
    */
-  request(target: StatusTarget, build: StatusBuild): void {
+  request(path: string, build: StatusBuild): void {
     if (!this.#enabled) return;
-    let slot = this.#slots.get(target.path);
+    let slot = this.#slots.get(path);
     if (slot === undefined) {
-      slot = { target, build, dirty: false, writing: undefined, last: undefined, failures: 0 };
-      this.#slots.set(target.path, slot);
+      slot = {
+        path,
+        build,
+        dirty: false,
+        writing: undefined,
+        last: undefined,
+        lastWriteAt: -Infinity,
+        failures: 0,
+      };
+      this.#slots.set(path, slot);
     }
     slot.build = build;
     slot.dirty = true;
@@ -60,15 +76,12 @@ export class StatusWriter {
 
   /** Waits for every pending write (graceful shutdown, tests), at most `timeoutMs` when given. */
   async flush(timeoutMs?: number): Promise<void> {
-    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    const deadline = timeoutMs === undefined ? Infinity : this.#clock.now() + timeoutMs;
     for (;;) {
       const pending = [...this.#slots.values()].map((s) => s.writing).filter((w) => w !== undefined);
-      if (pending.length === 0 || Date.now() >= deadline) return;
-      const left = deadline - Date.now();
-      await Promise.race([
-        Promise.all(pending),
-        ...(left === Infinity ? [] : [new Promise((resolve) => setTimeout(resolve, left).unref())]),
-      ]);
+      if (pending.length === 0 || this.#clock.now() >= deadline) return;
+      const left = deadline - this.#clock.now();
+      await Promise.race([Promise.all(pending), ...(left === Infinity ? [] : [this.#sleep(left)])]);
     }
   }
 
@@ -77,41 +90,44 @@ export class StatusWriter {
     this.#enabled = false;
   }
 
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimeout(() => resolve(), ms));
+  }
+
   async #drain(slot: Slot): Promise<void> {
-    // let the current burst of requests land in one write
+    // let the current burst of requests land in one write, and keep writes of one object apart
     await new Promise((resolve) => setImmediate(resolve));
     try {
       while (slot.dirty && this.#enabled) {
-        slot.dirty = false;
-        const next = slot.build();
-        if (next === undefined) continue;
-        const body = JSON.stringify(next.status);
-        if (body === slot.last) {
-          next.written?.();
+        const wait = slot.lastWriteAt + this.#minIntervalMs - this.#clock.now();
+        if (wait > 0) {
+          await this.#sleep(wait);
           continue;
         }
+        slot.dirty = false;
+        const status = slot.build();
+        if (status === undefined) continue;
+        const body = JSON.stringify(status);
+        if (body === slot.last) continue;
         try {
-          await this.#connection.mergePatch(`${slot.target.path}/status`, {
-            status: nullsForMerge(next.status),
-          });
+          await this.#connection.mergePatch(`${slot.path}/status`, { status: nullsForMerge(status) });
           slot.last = body;
+          slot.lastWriteAt = this.#clock.now();
           slot.failures = 0;
-          next.written?.();
         } catch (error) {
           if (isNotFound(error)) {
-            this.#slots.delete(slot.target.path);
+            this.#slots.delete(slot.path);
             return;
           }
-          this.#onError(slot.target.path, error);
+          this.#onError(slot.path, error);
           slot.dirty = true;
           slot.failures++;
-          const delay = Math.min(60_000, this.#retryMs * 2 ** (slot.failures - 1));
-          await new Promise((resolve) => setTimeout(resolve, delay));
+          await this.#sleep(Math.min(60_000, this.#retryMs * 2 ** (slot.failures - 1)));
         }
       }
     } finally {
       slot.writing = undefined;
-      if (slot.dirty && this.#enabled && this.#slots.get(slot.target.path) === slot)
+      if (slot.dirty && this.#enabled && this.#slots.get(slot.path) === slot)
         slot.writing = this.#drain(slot);
     }
   }

@@ -22,6 +22,7 @@ export const DISPATCH_LATENCY_BUCKETS: readonly number[] = [
 
 export type KubeVerb = 'get' | 'list' | 'watch' | 'write';
 export const KUBE_VERBS: readonly KubeVerb[] = ['get', 'list', 'watch', 'write'];
+export const JOB_WRITE_KINDS = ['hold', 'record', 'release'] as const;
 export type SlackRequestResult = 'ok' | 'error' | 'rate_limited';
 const SLACK_REQUEST_RESULTS: readonly SlackRequestResult[] = ['ok', 'error', 'rate_limited'];
 
@@ -91,6 +92,7 @@ export class Metrics implements DeliveryMetrics, ListWatchMetrics {
   readonly #digests: Counter;
   readonly #outcomes: Counter<'event'>;
   readonly #kubeRequests: Counter<'verb'>;
+  readonly #jobWrites: Counter<'kind'>;
 
   /** queue-depth sources and their (guarded) integration label */
   readonly #queueSources = new Map<QueueDepthSource, string>();
@@ -232,6 +234,13 @@ export class Metrics implements DeliveryMetrics, ListWatchMetrics {
       registers,
     });
     for (const verb of KUBE_VERBS) this.#kubeRequests.inc({ verb }, 0);
+    this.#jobWrites = new Counter({
+      name: 'jobherald_job_writes_total',
+      help: 'Patches to Jobs, by kind: hold (finalizer added), record (delivery record only), release (finalizer removed, with the record).',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of JOB_WRITE_KINDS) this.#jobWrites.inc({ kind }, 0);
   }
 
   // ── Deliveries ──────────────────────────────────────────────────────────────────────────────────────────
@@ -302,6 +311,11 @@ export class Metrics implements DeliveryMetrics, ListWatchMetrics {
   /** One request to the API server (quality bar P7: 0 GET/LIST and ≤ 1 write per notified Job). */
   kubeRequest(verb: KubeVerb): void {
     this.#kubeRequests.inc({ verb: this.#verb.value(verb) });
+  }
+
+  /** One patch to a Job (quality bar P7: ≤ 1 per matched Job with the admission policy, ≤ 2 without). */
+  jobWrite(kind: (typeof JOB_WRITE_KINDS)[number]): void {
+    this.#jobWrites.inc({ kind });
   }
 
   /** Whether this replica holds the leader Lease. */

@@ -3,11 +3,13 @@
 import type { NotificationRule, SlackIntegration } from '../api/types.ts';
 import type { FailedPodDetail, JobRecord } from '../domain/job.ts';
 import type { KubeObject } from '../kube/list-watch.ts';
-import { toJobRecord } from '../kube/job-record.ts';
+import { normalizeTime, toJobRecord } from '../kube/job-record.ts';
 
 export interface NamespaceRecord {
   name: string;
   labels: Record<string, string>;
+  /** set while the namespace is being deleted: what fails in it from then on was cancelled */
+  deletionTimestamp?: string;
 }
 
 export interface SecretRecord {
@@ -23,10 +25,15 @@ export interface FailedPodRecord {
   details: FailedPodDetail[];
 }
 
-export const namespaceRecord = (o: KubeObject): NamespaceRecord => ({
-  name: o.metadata.name,
-  labels: (o.metadata.labels as Record<string, string> | undefined) ?? {},
-});
+export function namespaceRecord(o: KubeObject): NamespaceRecord {
+  const record: NamespaceRecord = {
+    name: o.metadata.name,
+    labels: (o.metadata.labels as Record<string, string> | undefined) ?? {},
+  };
+  const deletion = normalizeTime(o.metadata.deletionTimestamp as string | undefined);
+  if (deletion !== undefined) record.deletionTimestamp = deletion;
+  return record;
+}
 
 export const secretRecord = (o: KubeObject): SecretRecord => ({
   namespace: o.metadata.namespace ?? '',

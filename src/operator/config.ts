@@ -17,8 +17,12 @@ export interface OperatorConfig {
   recheckIntervalMs: number;
   /** how often channels are re-checked while deliveries wait for an invite or a re-join */
   parkedRecheckIntervalMs: number;
-  /** how often the ledger floor is advanced (and persisted if it moved) */
-  floorIntervalMs: number;
+  /** hold matched Jobs with the delivery finalizer until their outcome is recorded (false: best effort) */
+  finalizers: boolean;
+  /** the ConfigMap that scopes the admission policy ('' : do not keep one) */
+  admissionParams: string;
+  /** the least time between two status writes of one object */
+  statusIntervalMs: number;
   deliveryLimits: Partial<DeliveryLimits>;
   /** Slack request timeout */
   slackTimeoutMs: number;
@@ -27,8 +31,6 @@ export interface OperatorConfig {
 export const DEFAULTS = {
   recheckIntervalMs: 5 * 60_000,
   parkedRecheckIntervalMs: 30_000,
-  floorIntervalMs: 30_000,
   slackTimeoutMs: 10_000,
-  /** a private channel may take a while to be invited to: hold its alerts an hour before failing them */
-  channelHoldMs: 60 * 60_000,
+  statusIntervalMs: 2_000,
 } as const;

@@ -1,24 +1,29 @@
-// The operator's composition: the watches (Jobs, failed Pods, our two CRs, Namespaces, Secrets in the
-// integration namespaces), the two reconcilers on keyed work queues, the Job pipeline, leader election,
-// the status writer and Events. Data flows one way (architecture.md):
-//   Job watch → JobRecord store → JobPipeline (outcome, match, ledger) → Dispatcher (per integration) → Slack
-//   CR watches → reconcilers (auth, channels, membership) → status, Events
+// The composition root of the running operator: it builds the watches, the two reconcilers on keyed work
+// queues, the delivery pipeline and the writers, wires each watch to what it wakes, and starts and stops them
+// (leader election decides who delivers). No decisions live here. Data flows one way (architecture.md):
+//   Job watch → delivery pipeline (detect → match → claim → resolve → render → route → send → record → status)
+//   CR watches → RuleReconciler / IntegrationReconciler → their own status and Events
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { EventType, NotificationRule, SlackIntegration } from '../api/types.ts';
 import type { FailedPodDetail, JobRecord } from '../domain/job.ts';
-import { integrationRefOf } from '../domain/tenancy.ts';
+import { namespacesReached, type MatchContext } from '../domain/match.ts';
 import type { DesiredChannel } from '../domain/membership.ts';
+import { systemClock, type Clock } from '../delivery/clock.ts';
+import { DeliveryPipeline } from '../delivery/pipeline.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
+import { AdmissionParams } from '../kube/admission-params.ts';
 import type { KubeConnection } from '../kube/connection.ts';
-import { ListWatch, type ListWatchMetrics } from '../kube/list-watch.ts';
-import { LeaderElector } from '../kube/leader-election.ts';
-import { StatusWriter } from '../kube/status-writer.ts';
 import { EventRecorder } from '../kube/events.ts';
-import type { LogSink } from '../slack/logging.ts';
+import { JobWriter } from '../kube/job-writer.ts';
+import { LeaderElector } from '../kube/leader-election.ts';
+import { ListWatch, type ChangeType, type ListWatchMetrics } from '../kube/list-watch.ts';
+import { StatusWriter } from '../kube/status-writer.ts';
+import { IntegrationReconciler } from '../reconcilers/integration-reconciler.ts';
+import { integrationKeyOf, rulePath, RuleReconciler } from '../reconcilers/rule-reconciler.ts';
 import { WorkQueue } from '../reconcilers/work-queue.ts';
-import { IntegrationRuntime } from '../reconcilers/integration-reconciler.ts';
-import { admitRule, rulePath, RuleRuntime, type Admission } from '../reconcilers/rule-reconciler.ts';
+import type { LogSink } from '../slack/logging.ts';
+import type { SlackClientFactory } from '../slack/port.ts';
 import {
   failedPodRecord,
   integrationRecord,
@@ -30,9 +35,7 @@ import {
   type NamespaceRecord,
   type SecretRecord,
 } from './caches.ts';
-import { DEFAULTS, type OperatorConfig } from './config.ts';
-import { JobPipeline } from './job-pipeline.ts';
-import { rfc3339 as iso } from '../domain/time.ts';
+import type { OperatorConfig } from './config.ts';
 
 export interface OperatorMetrics {
   delivery?: DeliveryMetrics;
@@ -43,18 +46,34 @@ export interface OperatorMetrics {
   deliveryResult?(item: DeliveryItem, result: SendResult): void;
   /** expose an integration's queue depth; returns the function that stops exposing it */
   watchQueue?(source: { integration: string; depth(): number }): () => void;
+  /** a write to a Job (finalizer on, record, release) */
+  jobWrite?(kind: 'hold' | 'record' | 'release'): void;
 }
 
 export interface OperatorOptions {
   config: OperatorConfig;
   connection: KubeConnection;
   log: LogSink;
+  createSlackClient: SlackClientFactory;
   metrics?: OperatorMetrics;
+  clock?: Clock;
   /** leadership was lost: the caller should exit (a fresh process is the safe way to rejoin) */
   onLostLeadership?: () => void;
 }
 
 const GROUP_PATH = '/apis/jobherald.dev/v1alpha1';
+/** Changes that re-evaluate every cached Job come in bursts (a Helm install): one sweep per burst. */
+const SWEEP_DEBOUNCE_MS = 200;
+
+/** Our own status writes come back through the watches: only a new generation (spec) or a new object counts. */
+const specChanged = (
+  type: ChangeType,
+  object: { metadata: { generation?: number } },
+  previous?: typeof object,
+) =>
+  type !== 'modified' ||
+  previous === undefined ||
+  previous.metadata.generation !== object.metadata.generation;
 
 export class Operator {
   readonly config: OperatorConfig;
@@ -62,165 +81,205 @@ export class Operator {
   readonly log: LogSink;
   readonly statusWriter: StatusWriter;
   readonly events: EventRecorder;
+  readonly jobWriter: JobWriter;
+  readonly pipeline: DeliveryPipeline;
+  readonly rules: RuleReconciler;
+  readonly integrations: IntegrationReconciler;
   readonly jobs: ListWatch<JobRecord>;
   readonly integrationsWatch: ListWatch<SlackIntegration>;
   readonly rulesWatch: ListWatch<NotificationRule>;
   readonly namespacesWatch: ListWatch<NamespaceRecord>;
   readonly secretsWatches: ListWatch<SecretRecord>[];
-  #failedPods: ListWatch<FailedPodRecord> | undefined;
-  readonly integrations = new Map<string, IntegrationRuntime>();
-  readonly rules = new Map<string, RuleRuntime>();
-  readonly #admissions = new Map<string, { stamp: string; admission: Admission }>();
-  #namespacesVersion = 0;
   readonly integrationQueue: WorkQueue;
   readonly ruleQueue: WorkQueue;
-  readonly pipeline: JobPipeline;
+  readonly #admissionParams: AdmissionParams | undefined;
+  readonly #clock: Clock;
   readonly #elector: LeaderElector | undefined;
   readonly #metrics: OperatorMetrics;
+  #failedPods: ListWatch<FailedPodRecord> | undefined;
+  #namespacesVersion = 0;
   #leading = false;
-  #floorTimer: NodeJS.Timeout | undefined;
   #stopping = false;
+  #sweepTimer: unknown;
 
   constructor(opts: OperatorOptions) {
-    this.config = opts.config;
-    this.connection = opts.connection;
-    this.log = opts.log;
+    const { config, connection, log } = opts;
+    this.config = config;
+    this.connection = connection;
+    this.log = log;
     this.#metrics = opts.metrics ?? {};
-    const log = opts.log;
-    this.statusWriter = new StatusWriter(opts.connection, {
+    const clock = (this.#clock = opts.clock ?? systemClock);
+
+    // ---- writers: our CRs' status, Events, Jobs (finalizer and record), the admission policy's scope
+    this.statusWriter = new StatusWriter(connection, {
+      clock,
+      minIntervalMs: config.statusIntervalMs,
       onError: (path, error) => log.warn({ path, err: error }, 'status write failed; retrying'),
     });
-    this.events = new EventRecorder(opts.connection, {
+    this.events = new EventRecorder(connection, {
       onError: (error) => log.debug({ err: error }, 'could not record an Event'),
     });
+    this.jobWriter = new JobWriter(connection, {
+      clock,
+      log: (level, fields, message) => log[level](fields, message),
+      onWrite: (kind) => this.#metrics.jobWrite?.(kind),
+    });
+    if (config.finalizers && config.admissionParams !== '') {
+      this.#admissionParams = new AdmissionParams({
+        connection,
+        namespace: config.namespace,
+        name: config.admissionParams,
+        clock,
+        log: (level, fields, message) => log[level](fields, message),
+      });
+    }
+
     const watchLog =
       (resource: string) =>
       (level: 'info' | 'warn' | 'debug', message: string, fields?: Record<string, unknown>) =>
         log[level]({ resource, ...fields }, message);
-    const common = { connection: opts.connection, metrics: this.#metrics.listWatch };
+    const common = { connection, metrics: this.#metrics.listWatch };
+    const watch = <R>(
+      path: string,
+      resource: string,
+      toRecord: (o: Parameters<typeof jobRecord>[0]) => R | undefined,
+      handlers: ConstructorParameters<typeof ListWatch<R>>[1],
+    ) => new ListWatch<R>({ ...common, path, resource, toRecord, log: watchLog(resource) }, handlers);
 
-    this.pipeline = new JobPipeline({
-      activeRules: () => this.#activeRules(),
-      integrationOf: (rule) => this.#integrationRuntimeIfExists(this.#integrationKey(rule)),
-      matchContext: () => this.#matchContext(),
-      failedPods: (job) => this.#failedPodDetails(job),
-      ruleChanged: (runtime) => this.#writeRuleStatus(runtime),
-      report: (item, result) => this.#onDeliveryResult(item, result),
-      clusterName: opts.config.clusterName,
-      log,
-      outcomeSeen: (event) => this.#metrics.outcome?.(event as EventType),
+    // ---- the watches' caches, and what each change wakes (handlers run only once started)
+    this.jobs = watch('/apis/batch/v1/jobs', 'jobs', jobRecord, {
+      onChange: (type, record, previous) => this.pipeline.onJobChange(type, record, previous),
+      onSynced: (relist) => {
+        if (relist) this.pipeline.sweep(this.jobs.store.values());
+      },
     });
-
-    this.jobs = new ListWatch<JobRecord>(
+    this.integrationsWatch = watch(
+      `${GROUP_PATH}/slackintegrations`,
+      'slackintegrations',
+      integrationRecord,
       {
-        ...common,
-        path: '/apis/batch/v1/jobs',
-        resource: 'jobs',
-        toRecord: jobRecord,
-        log: watchLog('jobs'),
-      },
-      {
-        onChange: (type, record, previous) => this.pipeline.onJobChange(type, record, previous),
-        onSynced: (relist) => {
-          if (relist) this.pipeline.sweep(this.jobs.store.values());
-        },
-      },
-    );
-    this.integrationsWatch = new ListWatch<SlackIntegration>(
-      {
-        ...common,
-        path: `${GROUP_PATH}/slackintegrations`,
-        resource: 'slackintegrations',
-        toRecord: integrationRecord,
-        log: watchLog('slackintegrations'),
-      },
-      {
-        onChange: (_type, integration) => {
+        onChange: (type, integration, previous) => {
+          if (!specChanged(type, integration, previous)) return;
           const key = `${integration.metadata.namespace}/${integration.metadata.name}`;
           this.integrationQueue.add(key);
-          this.#rulesUsing(key).forEach((r) => this.ruleQueue.add(r));
+          for (const rule of this.#rulesUsing(key)) this.ruleQueue.add(rule);
         },
       },
     );
-    this.rulesWatch = new ListWatch<NotificationRule>(
-      {
-        ...common,
-        path: `${GROUP_PATH}/notificationrules`,
-        resource: 'notificationrules',
-        toRecord: ruleRecord,
-        log: watchLog('notificationrules'),
+    this.rulesWatch = watch(`${GROUP_PATH}/notificationrules`, 'notificationrules', ruleRecord, {
+      onChange: (type, rule, previous) => {
+        if (!specChanged(type, rule, previous)) return;
+        this.ruleQueue.add(`${rule.metadata.namespace}/${rule.metadata.name}`);
+        // the integration's desired channels follow its rules' destinations
+        this.integrationQueue.add(integrationKeyOf(rule));
+        if (previous !== undefined) this.integrationQueue.add(integrationKeyOf(previous));
       },
-      {
-        onChange: (_type, rule, previous) => {
-          this.ruleQueue.add(`${rule.metadata.namespace}/${rule.metadata.name}`);
-          // the integration's desired channels follow its rules' destinations
-          this.integrationQueue.add(this.#integrationKey(rule));
-          if (previous !== undefined) this.integrationQueue.add(this.#integrationKey(previous));
+    });
+    this.namespacesWatch = watch('/api/v1/namespaces', 'namespaces', namespaceRecord, {
+      onChange: () => {
+        this.#namespacesVersion++;
+        if (this.rulesWatch.isSynced) for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
+        this.#updateAdmissionScope();
+      },
+    });
+    this.secretsWatches = config.integrationNamespaces.map((ns) =>
+      watch(`/api/v1/namespaces/${ns}/secrets`, 'secrets', secretRecord, {
+        onChange: (_type, secret) => {
+          for (const [key, integration] of this.integrationsWatch.store) {
+            if (
+              integration.metadata.namespace === secret.namespace &&
+              integration.spec.tokenSecretRef?.name === secret.name
+            ) {
+              this.integrationQueue.add(key);
+            }
+          }
         },
-      },
-    );
-    this.namespacesWatch = new ListWatch<NamespaceRecord>(
-      {
-        ...common,
-        path: '/api/v1/namespaces',
-        resource: 'namespaces',
-        toRecord: namespaceRecord,
-        log: watchLog('namespaces'),
-      },
-      {
-        onChange: () => {
-          this.#namespacesVersion++;
-          if (this.rulesWatch.isSynced)
-            for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
-        },
-      },
-    );
-    this.secretsWatches = opts.config.integrationNamespaces.map(
-      (ns) =>
-        new ListWatch<SecretRecord>(
-          {
-            ...common,
-            path: `/api/v1/namespaces/${ns}/secrets`,
-            resource: 'secrets',
-            toRecord: secretRecord,
-            log: watchLog('secrets'),
-          },
-          {
-            onChange: (_type, secret) => {
-              for (const [key, integration] of this.integrationsWatch.store) {
-                if (
-                  integration.metadata.namespace === secret.namespace &&
-                  integration.spec.tokenSecretRef?.name === secret.name
-                ) {
-                  this.integrationQueue.add(key);
-                }
-              }
-            },
-          },
-        ),
+      }),
     );
 
+    // ---- the reconcilers
+    this.rules = new RuleReconciler({
+      rules: this.rulesWatch.store,
+      integrationObject: (key) => this.integrationsWatch.store.get(key),
+      integrationRuntime: (key) => this.integrations.runtimeIfExists(key),
+      namespaceLabels: this.#namespaceLabels,
+      namespacesVersion: () => this.#namespacesVersion,
+      trustedNamespaces: config.clusterRuleNamespaces,
+      status: this.statusWriter,
+      events: this.events,
+      clock,
+      log,
+      deliverableChanged: () => this.#deliverableChanged(),
+    });
+    this.integrations = new IntegrationReconciler({
+      integrations: this.integrationsWatch.store,
+      secretData: (namespace, name) =>
+        this.secretsWatches.map((w) => w.store.get(`${namespace}/${name}`)).find((s) => s !== undefined)
+          ?.data,
+      desiredChannels: (key) => this.#desiredChannels(key),
+      servedNamespaces: config.integrationNamespaces,
+      recheckIntervalMs: config.recheckIntervalMs,
+      parkedRecheckIntervalMs: config.parkedRecheckIntervalMs,
+      slackTimeoutMs: config.slackTimeoutMs,
+      deliveryLimits: config.deliveryLimits,
+      createSlackClient: opts.createSlackClient,
+      status: this.statusWriter,
+      events: this.events,
+      clock,
+      log,
+      metrics: this.#metrics.delivery,
+      watchQueue: (source) => this.#metrics.watchQueue?.(source) ?? (() => undefined),
+      onResult: (item, result) => this.pipeline.onResult(item, result),
+      requeue: (key, afterMs) =>
+        afterMs === undefined ? this.integrationQueue.add(key) : this.integrationQueue.addAfter(key, afterMs),
+      integrationChanged: (key, readinessChanged) => {
+        if (readinessChanged) this.rules.integrationChanged(key);
+        for (const rule of this.#rulesUsing(key)) this.ruleQueue.add(rule);
+      },
+    });
     this.integrationQueue = new WorkQueue({
       name: 'slackintegrations',
       concurrency: 4,
-      reconcile: (key) => this.#reconcileIntegration(key),
+      reconcile: (key) => (this.#leading ? this.integrations.reconcile(key) : Promise.resolve()),
       onError: (key, error, retryIn) =>
         log.warn({ controller: 'slackintegration', key, err: error, retryInMs: retryIn }, 'reconcile failed'),
     });
     this.ruleQueue = new WorkQueue({
       name: 'notificationrules',
       concurrency: 4,
-      reconcile: (key) => this.#reconcileRule(key),
+      reconcile: (key) => (this.#leading ? this.rules.reconcile(key) : Promise.resolve()),
       onError: (key, error, retryIn) =>
         log.warn({ controller: 'notificationrule', key, err: error, retryInMs: retryIn }, 'reconcile failed'),
     });
 
-    if (opts.config.leaderElect) {
+    // ---- the delivery pipeline
+    this.pipeline = new DeliveryPipeline({
+      sources: {
+        activeRules: () => this.rules.deliverable(),
+        matchContext: () => this.#matchContext(),
+        failedPods: (job) => this.#failedPodDetails(job),
+        namespaceDeletion: (namespace) => this.namespacesWatch.store.get(namespace)?.deletionTimestamp,
+      },
+      jobs: this.jobWriter,
+      report: {
+        delivered: (item, result) => {
+          this.rules.delivered(item, result);
+          this.#metrics.deliveryResult?.(item, result);
+        },
+      },
+      clock,
+      finalizers: config.finalizers,
+      clusterName: config.clusterName,
+      log,
+      outcomeSeen: (event) => this.#metrics.outcome?.(event as EventType),
+    });
+
+    if (config.leaderElect) {
       this.#elector = new LeaderElector({
-        connection: opts.connection,
-        namespace: opts.config.namespace,
-        name: opts.config.leaseName,
-        identity: opts.config.identity,
+        connection,
+        namespace: config.namespace,
+        name: config.leaseName,
+        identity: config.identity,
         onStartedLeading: () => void this.#startLeading(),
         onStoppedLeading: () => {
           this.#stopLeading();
@@ -235,33 +294,19 @@ export class Operator {
     return `${hostname()}-${randomBytes(3).toString('hex')}`;
   }
 
+  get #watches(): ListWatch<unknown>[] {
+    return [this.namespacesWatch, ...this.secretsWatches, this.integrationsWatch, this.rulesWatch, this.jobs];
+  }
+
   /** Every watch has its first complete list: the caches can serve. */
   get synced(): boolean {
-    return [
-      this.jobs,
-      this.integrationsWatch,
-      this.rulesWatch,
-      this.namespacesWatch,
-      ...this.secretsWatches,
-    ].every((w) => w.isSynced);
+    return this.#watches.every((w) => w.isSynced);
   }
 
   /** Starts the watches; leads at once without leader election, else when elected. */
   async start(): Promise<void> {
-    for (const w of [
-      this.namespacesWatch,
-      ...this.secretsWatches,
-      this.integrationsWatch,
-      this.rulesWatch,
-      this.jobs,
-    ]) {
-      w.start();
-    }
-    await Promise.all(
-      [this.namespacesWatch, ...this.secretsWatches, this.integrationsWatch, this.rulesWatch, this.jobs].map(
-        (w) => w.synced,
-      ),
-    );
+    for (const w of this.#watches) w.start();
+    await Promise.all(this.#watches.map((w) => w.synced));
     this.log.info({ jobs: this.jobs.store.size, rules: this.rulesWatch.store.size }, 'caches synced');
     // Failed Pods (for the details of Failed alerts) are watched by every replica from the start, so no
     // leader waits for them; an alert prepared before they sync just lacks pod details.
@@ -275,20 +320,42 @@ export class Operator {
     this.#leading = true;
     this.#metrics.leader?.(true);
     this.log.info({ identity: this.config.identity }, 'leading: reconciling and delivering');
-    // Rule runtimes (ledgers) first, so the sweep below sees every ledger. Read each rule afresh: the watch
-    // may not have brought the previous leader's last status write yet, and its ledger must not be missed.
+    // Read each rule afresh: the watch may not have brought the previous leader's last status write yet (a 0.1
+    // leader's ledger, in an upgrade, must not be missed).
     await Promise.all(
       [...this.rulesWatch.store].map(async ([key, cached]) => {
         const rule = await this.connection.get<NotificationRule>(rulePath(cached)).catch(() => cached);
-        this.#ruleRuntime(key, rule).swept = true;
+        this.rules.runtime(key, rule);
       }),
     );
     for (const key of this.integrationsWatch.store.keys()) this.integrationQueue.add(key);
     for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
     this.pipeline.setActive(true);
     this.pipeline.sweep(this.jobs.store.values());
-    this.#floorTimer = setInterval(() => this.#advanceFloors(), this.config.floorIntervalMs);
-    this.#floorTimer.unref();
+    this.#updateAdmissionScope();
+    void this.#migrateLegacyLedgers();
+  }
+
+  /**
+   * jobherald 0.1 kept its delivery ledger in rule status. The sweep above recorded on the Jobs what it says was
+   * sent; its armed Jobs that are gone are alerted Cancelled here; once the Jobs' writes are done, the ledger
+   * leaves the status (its floor stays as status.alertsSince). A crash before that reads it again: idempotent.
+   */
+  async #migrateLegacyLedgers(): Promise<void> {
+    const legacy = [...this.rules.runtimes.values()].filter((r) => r.legacy !== undefined);
+    if (legacy.length === 0) return;
+    const present = new Set([...this.jobs.store.values()].map((j) => j.uid));
+    for (const active of this.rules.deliverable()) {
+      const ledger = legacy.find((r) => r === active.rule)?.legacy;
+      if (ledger === undefined) continue;
+      this.pipeline.offerVanished(
+        active,
+        ledger.armed.filter((a) => !present.has(a.uid)),
+      );
+    }
+    await this.jobWriter.idle();
+    if (!this.#leading) return;
+    for (const runtime of legacy) this.rules.migrated(runtime);
   }
 
   #stopLeading(): void {
@@ -298,93 +365,63 @@ export class Operator {
     this.pipeline.setActive(false);
     this.statusWriter.disable();
     this.events.disable();
-    clearInterval(this.#floorTimer);
-    for (const integration of this.integrations.values()) void integration.dispatcher.stop();
+    this.jobWriter.stop();
+    this.#admissionParams?.stop();
+    for (const integration of this.integrations.runtimes.values()) void integration.dispatcher.stop();
   }
 
-  /** Graceful shutdown (SIGTERM): stop taking work, let in-flight sends finish, persist, hand over. */
+  /**
+   * Graceful shutdown (SIGTERM): take no new Job events, let in-flight sends finish and their records be
+   * written, persist status, hand the Lease over. Alerts still queued are not recorded: the Jobs stay held and
+   * the next leader sends them.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.pipeline.setActive(false);
-    clearInterval(this.#floorTimer);
+    this.pipeline.stopIntake();
+    this.#clock.clearTimeout(this.#sweepTimer);
     await Promise.all([this.integrationQueue.stop(), this.ruleQueue.stop()]);
-    const leftovers = await Promise.all([...this.integrations.values()].map((i) => i.stop()));
-    // Items still queued are not lost: they are not in the ledger, so the next leader sends them.
-    for (const item of leftovers.flat())
-      this.rules.get(`${item.rule.namespace}/${item.rule.name}`)?.ledger.release(item.key);
+    await this.integrations.stop();
     if (this.#leading) {
-      for (const runtime of this.rules.values()) this.#writeRuleStatus(runtime);
+      await this.jobWriter.idle(5_000);
+      for (const runtime of this.rules.runtimes.values()) this.rules.writeStatus(runtime);
       await this.statusWriter.flush(10_000);
     }
+    this.pipeline.setActive(false);
+    this.#admissionParams?.stop();
     await this.#elector?.stop();
     this.#leading = false;
     await Promise.all(
-      [
-        this.jobs,
-        this.integrationsWatch,
-        this.rulesWatch,
-        this.namespacesWatch,
-        ...this.secretsWatches,
-        this.#failedPods,
-      ]
-        .filter((w) => w !== undefined)
-        .map((w) => w.stop()),
+      [...this.#watches, this.#failedPods].filter((w) => w !== undefined).map((w) => w.stop()),
     );
   }
 
-  // ---------------------------------------------------------------- helpers over the caches
-
-  #integrationKey(rule: NotificationRule): string {
-    const ref = integrationRefOf(rule);
-    return `${ref.namespace}/${ref.name}`;
-  }
+  // ---------------------------------------------------------------- what the reconcilers and the pipeline read
 
   #rulesUsing(integrationKey: string): string[] {
     const keys: string[] = [];
     for (const [key, rule] of this.rulesWatch.store)
-      if (this.#integrationKey(rule) === integrationKey) keys.push(key);
+      if (integrationKeyOf(rule) === integrationKey) keys.push(key);
     return keys;
   }
 
   #namespaceLabels = (namespace: string): Record<string, string> | undefined =>
     this.namespacesWatch.store.get(namespace)?.labels;
 
-  #matchContext() {
+  #matchContext(): MatchContext {
     return { namespaceLabels: this.#namespaceLabels, trustedNamespaces: this.config.clusterRuleNamespaces };
   }
 
-  #admission(runtime: RuleRuntime): Admission {
-    const integration = this.integrationsWatch.store.get(this.#integrationKey(runtime.object));
-    const stamp = `${runtime.object.metadata.resourceVersion}|${integration?.metadata.resourceVersion ?? '-'}|${this.#namespacesVersion}`;
-    const cached = this.#admissions.get(runtime.key);
-    if (cached?.stamp === stamp) return cached.admission;
-    const admission = admitRule(runtime.object, {
-      integration,
-      trustedNamespaces: this.config.clusterRuleNamespaces,
-      namespaceLabels: this.#namespaceLabels,
-    });
-    this.#admissions.set(runtime.key, { stamp, admission });
-    return admission;
-  }
-
-  *#activeRules(): Iterable<{ runtime: RuleRuntime; admission: Admission }> {
-    for (const [key, rule] of this.rulesWatch.store) {
-      const runtime = this.#ruleRuntime(key, rule);
-      const admission = this.#admission(runtime);
-      if (admission.ok) yield { runtime, admission };
-    }
-  }
-
-  #ruleRuntime(key: string, rule: NotificationRule): RuleRuntime {
-    let runtime = this.rules.get(key);
-    if (runtime === undefined || runtime.uid !== (rule.metadata.uid ?? key)) {
-      runtime = new RuleRuntime(rule, iso());
-      this.rules.set(key, runtime);
-      if (runtime.ledgerProblems.length > 0) {
-        this.log.warn({ rule: key, problems: runtime.ledgerProblems }, 'ledger repaired');
+  /** Channels named by the admitted rules that use this integration. */
+  #desiredChannels(integrationKey: string): DesiredChannel[] {
+    const byRef = new Map<string, string[]>();
+    for (const runtime of this.rules.admitted()) {
+      if (integrationKeyOf(runtime.object) !== integrationKey) continue;
+      for (const d of runtime.object.spec.destinations) {
+        if (d.channel === undefined) continue;
+        byRef.set(d.channel, [...(byRef.get(d.channel) ?? []), runtime.key]);
       }
-    } else runtime.object = rule;
-    return runtime;
+    }
+    return [...byRef].map(([ref, usedBy]) => ({ ref, usedBy }));
   }
 
   /** The Job's failed pods: same UID label and same namespace (a label alone can be forged in any namespace). */
@@ -398,222 +435,38 @@ export class Operator {
 
   /** Failed Pods of Jobs only (a field selector): the details of Failed alerts, never a per-Job GET. */
   #startFailedPodWatch(): void {
-    if (this.#failedPods === undefined) {
-      this.#failedPods = new ListWatch<FailedPodRecord>(
-        {
-          connection: this.connection,
-          metrics: this.#metrics.listWatch,
-          path: '/api/v1/pods',
-          resource: 'pods',
-          fieldSelector: 'status.phase=Failed',
-          labelSelector: 'batch.kubernetes.io/controller-uid',
-          toRecord: failedPodRecord,
-          log: (level, message, fields) => this.log[level]({ resource: 'pods', ...fields }, message),
-        },
-        { onChange: () => undefined },
-      ).start();
-    }
+    this.#failedPods ??= new ListWatch<FailedPodRecord>(
+      {
+        connection: this.connection,
+        metrics: this.#metrics.listWatch,
+        path: '/api/v1/pods',
+        resource: 'pods',
+        fieldSelector: 'status.phase=Failed',
+        labelSelector: 'batch.kubernetes.io/controller-uid',
+        toRecord: failedPodRecord,
+        log: (level, message, fields) => this.log[level]({ resource: 'pods', ...fields }, message),
+      },
+      { onChange: () => undefined },
+    ).start();
   }
 
-  #advanceFloors(): void {
-    if (!this.jobs.isSynced) return;
-    const healthyUntil = iso(new Date(this.jobs.healthyUntil));
-    for (const runtime of this.rules.values()) {
-      const advance = runtime.ledger.advanceFloor(healthyUntil);
-      if (advance.forced) {
-        this.log.warn({ rule: runtime.key }, 'ledger over its size cap: floor forced forward');
-      }
-      if (runtime.ledger.dirty) this.#writeRuleStatus(runtime);
-    }
+  /** Which rules deliver changed: hold or release Jobs accordingly (one sweep per burst of changes). */
+  #deliverableChanged(): void {
+    this.#updateAdmissionScope();
+    if (this.#sweepTimer !== undefined || !this.#leading) return;
+    this.#sweepTimer = this.#clock.setTimeout(() => {
+      this.#sweepTimer = undefined;
+      this.pipeline.sweep(this.jobs.store.values());
+    }, SWEEP_DEBOUNCE_MS);
   }
 
-  // ---------------------------------------------------------------- status
-
-  #writeRuleStatus(runtime: RuleRuntime): void {
-    if (!this.#leading) return;
-    this.statusWriter.request({ path: runtime.statusPath }, () => {
-      if (this.rules.get(runtime.key) !== runtime) return undefined;
-      const integration = this.integrations.get(this.#integrationKey(runtime.object));
-      const { status, written } = runtime.status(this.#admission(runtime), integration, iso());
-      return { status: status as unknown as Record<string, unknown>, written };
-    });
-  }
-
-  #writeIntegrationStatus(runtime: IntegrationRuntime): void {
-    if (!this.#leading) return;
-    const path = `${GROUP_PATH}/namespaces/${runtime.namespace}/slackintegrations/${runtime.name}`;
-    this.statusWriter.request({ path }, () => {
-      const object = this.integrationsWatch.store.get(runtime.key);
-      if (object === undefined || this.integrations.get(runtime.key) !== runtime) return undefined;
-      return { status: runtime.status(object, new Date()) as unknown as Record<string, unknown> };
-    });
-  }
-
-  // ---------------------------------------------------------------- reconcilers
-
-  /** The runtime of an integration that exists (created at once, so no outcome waits for its first reconcile). */
-  #integrationRuntimeIfExists(key: string): IntegrationRuntime | undefined {
-    if (!this.integrationsWatch.store.has(key)) return this.integrations.get(key);
-    const runtime = this.#integrationRuntime(key);
-    if (runtime.object === undefined) this.integrationQueue.add(key);
-    return runtime;
-  }
-
-  #integrationRuntime(key: string): IntegrationRuntime {
-    let runtime = this.integrations.get(key);
-    if (runtime === undefined) {
-      runtime = new IntegrationRuntime(key, {
-        log: this.log,
-        metrics: this.#metrics.delivery,
-        onResult: (item, result) => this.#onDeliveryResult(item, result),
-        requeue: (k, afterMs) =>
-          afterMs === undefined ? this.integrationQueue.add(k) : this.integrationQueue.addAfter(k, afterMs),
-        slackTimeoutMs: this.config.slackTimeoutMs,
-        deliveryLimits: { channelHoldMs: DEFAULTS.channelHoldMs, ...this.config.deliveryLimits },
-      });
-      this.integrations.set(key, runtime);
-      const dispatcher = runtime.dispatcher;
-      this.#unwatchQueues.set(
-        key,
-        this.#metrics.watchQueue?.({ integration: key, depth: () => dispatcher.depth() }),
-      );
-    }
-    return runtime;
-  }
-
-  async #reconcileIntegration(key: string) {
-    if (!this.#leading) return undefined;
-    const object = this.integrationsWatch.store.get(key);
-    if (object === undefined) {
-      const gone = this.integrations.get(key);
-      this.integrations.delete(key);
-      this.#unwatchQueues.get(key)?.();
-      this.#unwatchQueues.delete(key);
-      // What was still waiting will never be sent through it: say so on each rule, never drop it silently.
-      for (const item of (await gone?.stop()) ?? []) {
-        this.#onDeliveryResult(item, {
-          result: 'Failed',
-          error: 'integration_deleted',
-          message: `SlackIntegration ${key} was deleted`,
-          attempts: 0,
-          at: Date.now(),
-        });
-      }
-      return undefined;
-    }
-    const runtime = this.#integrationRuntime(key);
-    const namespace = object.metadata.namespace;
-    const secretName = object.spec.tokenSecretRef?.name ?? '';
-    const secret = this.secretsWatches
-      .map((w) => w.store.get(`${namespace}/${secretName}`))
-      .find((s) => s !== undefined);
-    const wasReady = runtime.ready;
-    try {
-      return await runtime.reconcile({
-        object,
-        served: this.config.integrationNamespaces.includes(namespace),
-        secretData: secret?.data,
-        desired: this.#desiredChannels(key),
-        recheckIntervalMs: this.config.recheckIntervalMs,
-        parkedRecheckIntervalMs: this.config.parkedRecheckIntervalMs,
-        now: () => new Date(),
-      });
-    } finally {
-      this.#writeIntegrationStatus(runtime);
-      if (runtime.ready !== wasReady)
-        for (const r of this.#rulesUsing(key)) this.rules.get(r)?.forgetMentions();
-      for (const r of this.#rulesUsing(key)) this.ruleQueue.add(r);
-      if (runtime.problem !== undefined && runtime.problem.reason !== this.#lastProblem.get(key)) {
-        this.events.record(
-          {
-            apiVersion: 'jobherald.dev/v1alpha1',
-            kind: 'SlackIntegration',
-            namespace,
-            name: object.metadata.name,
-            uid: object.metadata.uid,
-          },
-          'Warning',
-          runtime.problem.reason,
-          runtime.problem.message,
-        );
-      }
-      this.#lastProblem.set(key, runtime.problem?.reason);
-    }
-  }
-
-  readonly #lastProblem = new Map<string, string | undefined>();
-  readonly #unwatchQueues = new Map<string, (() => void) | undefined>();
-
-  /** Channels named by the rules that may use this integration. */
-  #desiredChannels(integrationKey: string): DesiredChannel[] {
-    const byRef = new Map<string, string[]>();
-    for (const { runtime } of this.#activeRules()) {
-      if (this.#integrationKey(runtime.object) !== integrationKey) continue;
-      for (const d of runtime.object.spec.destinations) {
-        if (d.channel === undefined) continue;
-        const users = byRef.get(d.channel) ?? [];
-        users.push(runtime.key);
-        byRef.set(d.channel, users);
-      }
-    }
-    return [...byRef].map(([ref, usedBy]) => ({ ref, usedBy }));
-  }
-
-  async #reconcileRule(key: string) {
-    if (!this.#leading) return undefined;
-    const rule = this.rulesWatch.store.get(key);
-    if (rule === undefined) {
-      const gone = this.rules.get(key);
-      this.rules.delete(key);
-      this.#admissions.delete(key);
-      if (gone !== undefined) this.statusWriter.forget(gone.statusPath);
-      return undefined;
-    }
-    const runtime = this.#ruleRuntime(key, rule);
-    const admission = this.#admission(runtime);
-    const integration = this.integrations.get(this.#integrationKey(rule));
-    if (admission.ok && integration?.ready === true) {
-      await runtime.checkDestinations(integration);
-      if ((rule.spec.mentions?.length ?? 0) > 0) await runtime.resolveMentions(integration);
-    }
-    runtime.reconciledGeneration = rule.metadata.generation ?? 0;
-    // A rule that appeared (or became admitted) after some Jobs were seen finishing: offer them to it. Its
-    // ledger floor keeps out what finished before the rule existed.
-    if (admission.ok && !runtime.swept) {
-      runtime.swept = true;
-      this.pipeline.sweep(this.jobs.store.values(), runtime);
-    } else if (!admission.ok) runtime.swept = false;
-    this.#writeRuleStatus(runtime);
-    return undefined;
-  }
-
-  #onDeliveryResult(item: DeliveryItem, result: SendResult): void {
-    const named = this.rules.get(`${item.rule.namespace}/${item.rule.name}`);
-    const runtime = named?.uid === item.rule.uid ? named : undefined;
-    this.pipeline.onResult(item, result, runtime);
-    this.#metrics.deliveryResult?.(item, result);
-    if (result.result === 'Failed') {
-      this.log.warn(
-        {
-          rule: `${item.rule.namespace}/${item.rule.name}`,
-          job: item.job,
-          destination: item.destinationLabel,
-          error: result.error,
-        },
-        'delivery failed',
-      );
-      this.events.record(
-        {
-          apiVersion: 'jobherald.dev/v1alpha1',
-          kind: 'NotificationRule',
-          namespace: item.rule.namespace,
-          name: item.rule.name,
-          uid: item.rule.uid,
-        },
-        'Warning',
-        'DeliveryFailed',
-        `${item.event} alert for Job ${item.job} to ${item.destinationLabel} failed: ${result.error}`,
-      );
-    }
+  /** The admission policy holds new Jobs in the namespaces that deliverable rules reach. */
+  #updateAdmissionScope(): void {
+    if (this.#admissionParams === undefined || !this.#leading || !this.rulesWatch.isSynced) return;
+    const known = [...this.namespacesWatch.store.keys()];
+    const reached = new Set<string>();
+    for (const { rule } of this.rules.deliverable())
+      for (const ns of namespacesReached(rule.object, known, this.#matchContext())) reached.add(ns);
+    this.#admissionParams.set(reached);
   }
 }

@@ -1,597 +1,164 @@
-// SlackIntegration reconciler: reads the token from the Secret, checks it with auth.test, maps channel
-// names to IDs, keeps the bot's membership in line with the rules (join public channels, report private
-// ones that need an invite), posts test messages when testNonce changes, and owns the integration's
-// delivery Dispatcher. Status: Authenticated, ChannelsReady, Ready (kstatus), workspace, scopes, channels.
-import { createHash } from 'node:crypto';
-import type {
-  ChannelStatus,
-  Condition,
-  SlackIntegration,
-  SlackIntegrationStatus,
-  TestResult,
-} from '../api/types.ts';
-import { ConditionTypes, Reasons } from '../api/reasons.ts';
-import { setCondition, summarizeReady, worstHealth, type Health } from '../api/conditions.ts';
-import { applyDefaults } from '../api/defaults.ts';
-import { validateSlackIntegration } from '../api/validate.ts';
-import {
-  applyJoinResult,
-  channelsReadyCondition,
-  channelsReadySummary,
-  isUsable,
-  joinedByOperator,
-  parseChannelRef,
-  planMembership,
-  type DesiredChannel,
-  type ResolvedChannel,
-} from '../domain/membership.ts';
-import { renderDigest, renderTestMessage } from '../domain/render.ts';
-import { Dispatcher } from '../delivery/dispatcher.ts';
+// The SlackIntegration reconciler: key → read the integration, its Secret and the channels its rules name
+// from the caches → converge (IntegrationRuntime: token, auth.test, membership, test messages) → write its
+// own status and Events. It owns one IntegrationRuntime per integration (created as soon as the integration
+// exists, so no outcome waits for a first reconcile) and with it the integration's dispatcher.
+import type { SlackIntegration } from '../api/types.ts';
+import type { DesiredChannel } from '../domain/membership.ts';
+import type { Clock } from '../delivery/clock.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
-import { AuthError, describe, JobheraldError, PermanentError, RetryableError } from '../errors.ts';
-import { createSlackClient } from '../slack/client.ts';
-import type { AuthInfo, Conversation, SlackPort } from '../slack/port.ts';
+import type { DeliveryLimits } from '../delivery/dispatcher.ts';
 import type { LogSink } from '../slack/logging.ts';
+import type { SlackClientFactory } from '../slack/port.ts';
+import { IntegrationRuntime } from './integration-runtime.ts';
+import type { EventSink, StatusSink } from './sinks.ts';
 import type { ReconcileResult } from './work-queue.ts';
-import { rfc3339 as iso } from '../domain/time.ts';
 
-export interface IntegrationHooks {
-  log: LogSink;
-  metrics?: DeliveryMetrics;
-  /** every final delivery result (the rule reconciler records it) */
-  onResult(item: DeliveryItem, result: SendResult): void;
-  /** ask for a reconcile of this integration (membership re-check) */
-  requeue(key: string, afterMs?: number): void;
-  slackTimeoutMs: number;
-  deliveryLimits: Dispatcher['limits'] extends infer L ? Partial<L> : never;
-}
+export { IntegrationRuntime } from './integration-runtime.ts';
 
-interface ReconcileInput {
-  object: SlackIntegration;
-  served: boolean;
-  secretData: Record<string, string> | undefined;
-  desired: DesiredChannel[];
+const GROUP_PATH = '/apis/jobherald.dev/v1alpha1';
+
+export interface IntegrationReconcilerOptions {
+  /** the integrations watch's cache */
+  integrations: ReadonlyMap<string, SlackIntegration>;
+  /** the base64 data of a Secret in a served namespace, if it exists */
+  secretData(namespace: string, name: string): Record<string, string> | undefined;
+  /** the channels named by the rules that may use this integration */
+  desiredChannels(integrationKey: string): DesiredChannel[];
+  /** namespaces whose integrations are served (--integration-namespaces) */
+  servedNamespaces: readonly string[];
   recheckIntervalMs: number;
   parkedRecheckIntervalMs: number;
-  now: () => Date;
+  slackTimeoutMs: number;
+  deliveryLimits: Partial<DeliveryLimits>;
+  createSlackClient: SlackClientFactory;
+  status: StatusSink;
+  events: EventSink;
+  clock: Clock;
+  log: LogSink;
+  metrics?: DeliveryMetrics;
+  /** expose an integration's queue depth; returns the function that stops exposing it */
+  watchQueue?(source: { integration: string; depth(): number }): () => void;
+  /** every final delivery result of the integration's dispatcher and held alerts (the pipeline's send stage) */
+  onResult(item: DeliveryItem, result: SendResult): void;
+  /** ask for a reconcile of the integration, now or later */
+  requeue(key: string, afterMs?: number): void;
+  /** the integration's state changed: its rules reconcile again (their Ready condition follows it) */
+  integrationChanged(key: string, readinessChanged: boolean): void;
 }
 
-/** Until a token works, sends park on this (as if Slack said not_authed) instead of being lost. */
-const noTokenPort: SlackPort = new Proxy({} as SlackPort, {
-  get: () => () => Promise.reject(new AuthError('not_authed', 'the integration has no usable token yet')),
-});
+export class IntegrationReconciler {
+  readonly runtimes = new Map<string, IntegrationRuntime>();
+  readonly #lastProblem = new Map<string, string | undefined>();
+  readonly #unwatchQueues = new Map<string, (() => void) | undefined>();
+  readonly #o: IntegrationReconcilerOptions;
 
-const tokenHash = (token: string, apiURL: string | undefined): string =>
-  createHash('sha256')
-    .update(`${apiURL ?? ''}\n${token}`)
-    .digest('hex');
-
-/** Everything the operator knows about one SlackIntegration, kept across reconciles. */
-export class IntegrationRuntime {
-  readonly key: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly dispatcher: Dispatcher;
-  object: SlackIntegration | undefined;
-  port: SlackPort = noTokenPort;
-  auth: AuthInfo | undefined;
-  #authAt = 0;
-  #tokenHash: string | undefined;
-  /** why the integration cannot send, if it cannot (condition reason + message) */
-  problem: { reason: string; message: string; stalled?: boolean } | undefined;
-  #directory: { byId: Map<string, Conversation>; byName: Map<string, Conversation>; at: number } | undefined;
-  channels: ChannelStatus[] = [];
-  readonly #users = new Map<string, { id?: string; error?: string; at: number }>();
-  readonly #userLookups = new Map<string, Promise<{ id?: string; error?: string }>>();
-  #groups: { map: Map<string, string>; at: number } | undefined;
-  #groupsLookup: Promise<Map<string, string>> | undefined;
-  lastTest: SlackIntegrationStatus['lastTest'];
-  conditions: Condition[] = [];
-  /** destinations parked after not_in_channel / channel_not_found, waiting for a re-check */
-  readonly parked = new Set<string>();
-  /**
-   * Alerts for channels that do not resolve (yet): Slack hides a private channel from a bot that is not in it,
-   * so "not found" may mean "invite me". They wait here until the channel resolves or the hold expires.
-   */
-  readonly #held = new Map<string, { item: DeliveryItem; deadline: number }[]>();
-  readonly #hooks: IntegrationHooks;
-
-  constructor(key: string, hooks: IntegrationHooks) {
-    this.key = key;
-    [this.namespace, this.name] = key.split('/') as [string, string];
-    this.#hooks = hooks;
-    this.dispatcher = new Dispatcher({
-      integration: key,
-      port: noTokenPort,
-      renderDigest: (items) =>
-        renderDigest(
-          items.map((i) => ({
-            job: { ...splitJob(i.job), uid: i.key.jobUID, cronJob: i.cronJob },
-            outcome: i.outcome,
-            mentions: i.mentions,
-          })),
-          { clusterName: this.clusterName },
-        ),
-      onResult: (item, result) => hooks.onResult(item, result),
-      onChannelUnavailable: (destination, code) => {
-        this.parked.add(destination);
-        this.#directory = undefined; // Slack changed under us: list channels again
-        hooks.log.info(
-          { integration: key, destination, code },
-          'channel unavailable; re-checking membership',
-        );
-        hooks.requeue(key);
-      },
-      onAuthError: (code, message) => {
-        this.auth = undefined;
-        this.problem = authProblem(code, message);
-        hooks.requeue(key);
-      },
-      limits: hooks.deliveryLimits,
-      log: hooks.log,
-      metrics: hooks.metrics,
-    });
+  constructor(options: IntegrationReconcilerOptions) {
+    this.#o = options;
   }
 
-  get clusterName(): string | undefined {
-    return this.object?.spec.clusterName;
-  }
-
-  get suspended(): boolean {
-    return this.object?.spec.suspend === true;
-  }
-
-  /** True when it authenticated and is not suspended: rules using it can deliver. */
-  get ready(): boolean {
-    return this.auth !== undefined && this.problem === undefined && !this.suspended;
-  }
-
-  channelState(ref: string): ChannelStatus | undefined {
-    const parsed = parseChannelRef(ref);
-    return this.channels.find((c) => (parsed.kind === 'id' ? c.id === parsed.id : c.name === parsed.name));
-  }
-
-  /** Keeps an alert for a channel reference that does not resolve yet (see #held). */
-  hold(ref: string, item: DeliveryItem): void {
-    const list = this.#held.get(ref) ?? [];
-    list.push({ item, deadline: Date.now() + this.dispatcher.limits.channelHoldMs });
-    this.#held.set(ref, list);
-    this.#hooks.requeue(this.key);
-  }
-
-  /** Held alerts whose channel now resolves go to the dispatcher; expired or archived ones fail. */
-  #releaseHeld(): void {
-    const now = Date.now();
-    for (const [ref, list] of this.#held) {
-      const channel = this.channelState(ref);
-      const remaining: typeof list = [];
-      for (const entry of list) {
-        if (channel?.state === 'Archived') this.#failHeld(entry.item, 'is_archived');
-        else if (channel?.id !== undefined && isUsable(channel)) {
-          const item = { ...entry.item, destination: channel.id, destinationLabel: `#${channel.name}` };
-          if (!this.dispatcher.enqueue(item)) this.#failHeld(item, 'not_enqueued');
-        } else if (now >= entry.deadline)
-          this.#failHeld(
-            entry.item,
-            channel?.state === 'InviteRequired' ? 'not_in_channel' : 'channel_not_found',
-          );
-        else remaining.push(entry);
-      }
-      if (remaining.length > 0) this.#held.set(ref, remaining);
-      else this.#held.delete(ref);
-    }
-  }
-
-  #failHeld(item: DeliveryItem, error: string): void {
-    this.#hooks.onResult(item, {
-      result: 'Failed',
-      error,
-      message: `${item.destinationLabel}: ${error}`,
-      attempts: 0,
-      at: Date.now(),
-    });
-  }
-
-  /** Stops sending: returns every alert not yet sent (queued or held), for the caller to release or fail. */
-  async stop(): Promise<DeliveryItem[]> {
-    return [...(await this.dispatcher.stop()), ...this.#takeHeld()];
-  }
-
-  /** Held alerts go back to the caller on shutdown (they are not in the ledger, so they are sent again). */
-  #takeHeld(): DeliveryItem[] {
-    const items = [...this.#held.values()].flat().map((e) => e.item);
-    this.#held.clear();
-    return items;
-  }
-
-  /**
-   * The user ID for an email (cached 10 min; not-found answers 1 min). Concurrent callers share one lookup,
-   * so a burst of alerts costs one users.lookupByEmail, not one each. Transient errors reach the caller.
-   */
-  userId(email: string): Promise<{ id?: string; error?: string }> {
-    const key = email.trim().toLowerCase();
-    const cached = this.#users.get(key);
-    if (cached !== undefined && Date.now() - cached.at < (cached.id !== undefined ? 600_000 : 60_000)) {
-      return Promise.resolve(cached);
-    }
-    let lookup = this.#userLookups.get(key);
-    if (lookup === undefined) {
-      lookup = this.port
-        .lookupUserByEmail(key)
-        .then(
-          (id) => ({ id }),
-          (error: unknown) => {
-            if (error instanceof PermanentError) return { error: error.code };
-            throw error;
-          },
-        )
-        .then((entry) => {
-          this.#users.set(key, { ...entry, at: Date.now() });
-          return entry;
-        })
-        .finally(() => this.#userLookups.delete(key));
-      this.#userLookups.set(key, lookup);
-    }
-    return lookup;
-  }
-
-  /**
-   * User-group handle → ID (cached 10 min, one lookup shared by concurrent callers). A token without
-   * usergroups:read cannot list groups: the group then counts as not found (a condition), not as an error.
-   */
-  async groupId(handle: string): Promise<string | undefined> {
-    if (this.#groups === undefined || Date.now() - this.#groups.at > 600_000) {
-      this.#groupsLookup ??= this.port
-        .listUserGroups()
-        .catch((error: unknown) => {
-          if (error instanceof PermanentError) return new Map<string, string>();
-          throw error;
-        })
-        .then((map) => {
-          this.#groups = { map, at: Date.now() };
-          return map;
-        })
-        .finally(() => (this.#groupsLookup = undefined));
-      await this.#groupsLookup;
-    }
-    return this.#groups?.map.get(handle.replace(/^@/, ''));
-  }
-
-  /** A reconcile: converge on the spec, Secret and rules as they are now. */
-  async reconcile(input: ReconcileInput): Promise<ReconcileResult> {
-    this.lastTest ??= input.object.status?.lastTest; // a restart must not post the same test again
-    let result: ReconcileResult;
-    try {
-      result = await this.#reconcile(input);
-    } finally {
-      // whatever went wrong above, waiting alerts are released when their channel works, failed when too old
-      this.#releaseHeld();
-    }
-    if (this.#held.size > 0) {
-      const after = Math.min(result?.requeueAfterMs ?? Infinity, input.parkedRecheckIntervalMs);
-      return { requeueAfterMs: after };
-    }
-    return result;
-  }
-
-  async #reconcile(input: ReconcileInput): Promise<ReconcileResult> {
-    const object = applyDefaults(input.object);
-    this.object = object;
-    const log = this.#hooks.log;
-    // What the API server cannot check (label selector syntax…) is checked here, with the same messages.
-    const validation = validateSlackIntegration(input.object);
-    if (!validation.ok) {
-      this.problem = {
-        reason: Reasons.InvalidSpec,
-        message: validation.errors
-          .slice(0, 5)
-          .map((e) => `${e.path}: ${e.message}`)
-          .join('; '),
-        stalled: true,
-      };
-      return undefined;
-    }
-    if (!input.served) {
-      this.problem = {
-        reason: Reasons.NamespaceNotAllowed,
-        message: `integrations are served only in the operator's integration namespaces; "${this.namespace}" is not one (--integration-namespaces)`,
-        stalled: true,
-      };
-      this.port = noTokenPort;
-      this.dispatcher.setPort(noTokenPort);
-      return undefined;
-    }
-    // --- the token
-    const ref = object.spec.tokenSecretRef;
-    const secretKey = ref.key ?? 'token';
-    if (input.secretData === undefined) {
-      this.#dropToken(
-        Reasons.SecretNotFound,
-        `Secret "${ref.name}" not found in namespace "${this.namespace}"`,
-      );
-      return undefined;
-    }
-    const encoded = input.secretData[secretKey];
-    if (encoded === undefined || encoded === '') {
-      this.#dropToken(Reasons.SecretKeyMissing, `Secret "${ref.name}" has no key "${secretKey}"`);
-      return undefined;
-    }
-    const token = Buffer.from(encoded, 'base64').toString('utf8').trim();
-    const hash = tokenHash(token, object.spec.apiURL);
-    if (hash !== this.#tokenHash) {
-      this.#tokenHash = hash;
-      this.port = createSlackClient({
-        token,
-        apiURL: object.spec.apiURL,
-        timeoutMs: this.#hooks.slackTimeoutMs,
-        log,
+  /** The runtime of an integration that exists (created at once, so no outcome waits for its first reconcile). */
+  runtimeIfExists(key: string): IntegrationRuntime | undefined {
+    if (!this.#o.integrations.has(key)) return this.runtimes.get(key);
+    let runtime = this.runtimes.get(key);
+    if (runtime === undefined) {
+      runtime = new IntegrationRuntime(key, {
+        log: this.#o.log,
+        metrics: this.#o.metrics,
+        clock: this.#o.clock,
+        onResult: (item, result) => this.#o.onResult(item, result),
+        requeue: (k, afterMs) => this.#o.requeue(k, afterMs),
+        slackTimeoutMs: this.#o.slackTimeoutMs,
+        deliveryLimits: this.#o.deliveryLimits,
+        createSlackClient: this.#o.createSlackClient,
       });
-      this.dispatcher.setPort(this.port);
-      this.auth = undefined;
-      this.#directory = undefined;
-      this.#users.clear();
-      this.#groups = undefined;
+      // the cached object until the first reconcile: a suspended integration is suspended from the start
+      runtime.object = this.#o.integrations.get(key);
+      this.runtimes.set(key, runtime);
+      const dispatcher = runtime.dispatcher;
+      this.#unwatchQueues.set(
+        key,
+        this.#o.watchQueue?.({ integration: key, depth: () => dispatcher.depth() }),
+      );
+      this.#o.requeue(key);
     }
-    // --- auth.test, re-checked every recheck interval
-    const nowMs = Date.now();
-    if (this.auth === undefined || nowMs - this.#authAt > input.recheckIntervalMs) {
-      try {
-        this.auth = await this.port.authTest();
-        this.#authAt = nowMs;
-        this.problem = undefined;
-        this.dispatcher.resumeIntegration();
-      } catch (error) {
-        if (error instanceof AuthError || error instanceof PermanentError) {
-          this.auth = undefined;
-          this.problem = authProblem(error.code, error.message);
-          return { requeueAfterMs: input.recheckIntervalMs };
-        }
-        this.problem = { reason: Reasons.SlackUnavailable, message: describe(error) };
-        throw error;
-      }
-    }
-    if (this.suspended) return { requeueAfterMs: input.recheckIntervalMs };
+    return runtime;
+  }
 
-    // --- channels and membership
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const object = this.#o.integrations.get(key);
+    if (object === undefined) {
+      await this.#gone(key);
+      return undefined;
+    }
+    const runtime = this.runtimeIfExists(key)!;
+    const namespace = object.metadata.namespace;
+    const wasReady = runtime.ready;
     try {
-      await this.#reconcileMembership(object, input.desired, input.recheckIntervalMs);
-    } catch (error) {
-      if (error instanceof AuthError) {
-        this.auth = undefined;
-        this.problem = authProblem(error.code, error.message);
-        return { requeueAfterMs: input.recheckIntervalMs };
-      }
-      throw error;
+      return await runtime.reconcile({
+        object,
+        served: this.#o.servedNamespaces.includes(namespace),
+        secretData: this.#o.secretData(namespace, object.spec.tokenSecretRef?.name ?? ''),
+        desired: this.#o.desiredChannels(key),
+        recheckIntervalMs: this.#o.recheckIntervalMs,
+        parkedRecheckIntervalMs: this.#o.parkedRecheckIntervalMs,
+      });
+    } finally {
+      this.writeStatus(runtime);
+      this.#o.integrationChanged(key, runtime.ready !== wasReady);
+      this.#recordProblem(object, runtime);
     }
-    // parked channels that are usable again get their queues back (held alerts: see reconcile())
-    for (const destination of [...this.parked]) {
-      const state = this.channels.find((c) => c.id === destination);
-      if (state !== undefined && isUsable(state)) {
-        this.parked.delete(destination);
-        this.dispatcher.resume(destination);
-        log.info({ integration: this.key, destination }, 'channel usable again; resuming its queue');
-      }
-    }
-    // --- "Send test" (GitOps-friendly: change spec.testNonce)
-    const nonce = object.spec.testNonce ?? '';
-    if (nonce !== '' && nonce !== this.lastTest?.nonce) await this.#sendTest(nonce, input.now());
-
-    const waiting = this.parked.size > 0 || this.#held.size > 0 || this.channels.some((c) => !isUsable(c));
-    return { requeueAfterMs: waiting ? input.parkedRecheckIntervalMs : input.recheckIntervalMs };
   }
 
-  #dropToken(reason: string, message: string): void {
-    this.problem = { reason, message, stalled: true };
-    this.auth = undefined;
-    this.#tokenHash = undefined;
-    this.port = noTokenPort;
-    this.dispatcher.setPort(noTokenPort);
+  /** Graceful shutdown: stop every dispatcher; what was never sent is not recorded, so the next leader sends it. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((r) => r.stop()));
   }
 
-  async #reconcileMembership(
-    object: SlackIntegration,
-    desired: DesiredChannel[],
-    maxAgeMs: number,
-  ): Promise<void> {
-    const membership = object.spec.membership ?? {};
-    const needsLookup = desired.some((d) => {
-      const ref = parseChannelRef(d.ref);
-      return ref.kind === 'name'
-        ? !this.#directory?.byName.has(ref.name)
-        : !this.#directory?.byId.has(ref.id);
+  writeStatus(runtime: IntegrationRuntime): void {
+    const path = `${GROUP_PATH}/namespaces/${runtime.namespace}/slackintegrations/${runtime.name}`;
+    this.#o.status.request(path, () => {
+      const object = this.#o.integrations.get(runtime.key);
+      if (object === undefined || this.runtimes.get(runtime.key) !== runtime) return undefined;
+      return runtime.status(object, new Date(this.#o.clock.now())) as unknown as Record<string, unknown>;
     });
-    const age = Date.now() - (this.#directory?.at ?? 0);
-    if (this.#directory === undefined || age > maxAgeMs || (needsLookup && age > 5_000)) {
-      await this.#refreshDirectory();
-    }
-    const directory = this.#directory!;
-    const previous = this.channels.length > 0 ? this.channels : (object.status?.channels ?? []);
-    const resolve = (ref: ReturnType<typeof parseChannelRef>): ResolvedChannel | undefined => {
-      const c = ref.kind === 'id' ? directory.byId.get(ref.id) : directory.byName.get(ref.name);
-      if (c !== undefined) {
-        return { id: c.id, name: c.name, private: c.isPrivate, archived: c.isArchived, isMember: c.isMember };
-      }
-      // Slack hides a private channel from a bot that is not in it. One we saw before as private (the bot
-      // was removed from it) still exists: it needs an invite, it is not "not found".
-      const known = previous.find(
-        (p) =>
-          p.private === true &&
-          p.id !== undefined &&
-          (ref.kind === 'id' ? p.id === ref.id : p.name === ref.name),
-      );
-      return known?.id === undefined
-        ? undefined
-        : { id: known.id, name: known.name, private: true, archived: false, isMember: false };
-    };
-    const plan = planMembership({
-      desired,
-      resolve,
-      join: membership.join ?? true,
-      leaveUnused: membership.leaveUnused ?? false,
-      joinedByOperator: joinedByOperator(this.channels.length > 0 ? this.channels : object.status?.channels),
-      botName: this.auth !== undefined ? botHandle(this.auth) : 'jobherald',
-    });
-    let channels = plan.channels;
-    const botName = this.auth !== undefined ? botHandle(this.auth) : 'jobherald';
-    const joined = (id: string, error: string | undefined): void => {
-      channels = channels.map((c) => (c.id === id ? applyJoinResult(c, error, botName) : c));
-    };
-    for (const action of plan.actions) {
-      if (action.action === 'join') {
-        try {
-          await this.port.join(action.channelId);
-          joined(action.channelId, undefined);
-          const c = directory.byId.get(action.channelId);
-          if (c !== undefined) c.isMember = true;
-        } catch (error) {
-          if (error instanceof AuthError || error instanceof RetryableError) throw error;
-          joined(action.channelId, error instanceof JobheraldError ? error.code : 'unknown_error');
-        }
-      } else {
-        try {
-          await this.port.leave(action.channelId);
-          const c = directory.byId.get(action.channelId);
-          if (c !== undefined) c.isMember = false;
-        } catch (error) {
-          if (error instanceof AuthError || error instanceof RetryableError) throw error;
-          this.#hooks.log.warn(
-            { integration: this.key, channel: action.channelName },
-            `leave failed: ${describe(error)}`,
-          );
-        }
-      }
-    }
-    this.channels = channels;
   }
 
-  async #refreshDirectory(): Promise<void> {
-    let conversations: Conversation[];
-    try {
-      conversations = await this.port.listConversations({ types: ['public_channel', 'private_channel'] });
-    } catch (error) {
-      // A token without groups:read can still see public channels.
-      if (error instanceof PermanentError && error.code === 'missing_scope') {
-        conversations = await this.port.listConversations({ types: ['public_channel'] });
-      } else throw error;
+  /** The integration was deleted: what was still waiting will never be sent through it; say so, never drop it. */
+  async #gone(key: string): Promise<void> {
+    const gone = this.runtimes.get(key);
+    this.runtimes.delete(key);
+    this.#unwatchQueues.get(key)?.();
+    this.#unwatchQueues.delete(key);
+    this.#lastProblem.delete(key);
+    for (const item of (await gone?.stop()) ?? []) {
+      this.#o.onResult(item, {
+        result: 'Failed',
+        error: 'integration_deleted',
+        message: `SlackIntegration ${key} was deleted`,
+        attempts: 0,
+        at: this.#o.clock.now(),
+      });
     }
-    const byId = new Map<string, Conversation>();
-    const byName = new Map<string, Conversation>();
-    for (const c of conversations) {
-      byId.set(c.id, c);
-      // a live channel wins over an archived one of the same name
-      const existing = byName.get(c.name);
-      if (existing === undefined || (existing.isArchived && !c.isArchived)) byName.set(c.name, c);
-    }
-    this.#directory = { byId, byName, at: Date.now() };
+    if (gone !== undefined) this.#o.integrationChanged(key, true);
   }
 
-  async #sendTest(nonce: string, now: Date): Promise<void> {
-    const results: TestResult[] = [];
-    for (const channel of this.channels) {
-      if (!isUsable(channel) || channel.id === undefined) {
-        results.push({ channel: channel.name, result: 'Failed', error: channel.state });
-        continue;
-      }
-      try {
-        const message = renderTestMessage({
-          integration: { namespace: this.namespace, name: this.name },
-          nonce,
-          clusterName: this.clusterName,
-          usedBy: channel.usedBy,
-        });
-        const posted = await this.port.postMessage(channel.id, message);
-        results.push({ channel: channel.name, result: 'Delivered', ts: posted.ts });
-      } catch (error) {
-        results.push({
-          channel: channel.name,
-          result: 'Failed',
-          error: error instanceof JobheraldError ? error.code : 'unknown_error',
-        });
-      }
-    }
-    this.lastTest = { nonce, time: iso(now), results };
-  }
-
-  /** The status to write, from what the last reconcile found. */
-  status(object: SlackIntegration, now: Date): SlackIntegrationStatus {
-    const generation = object.metadata.generation ?? 0;
-    let conditions = this.conditions.length > 0 ? this.conditions : (object.status?.conditions ?? []);
-    const findings: Health[] = [];
-    if (this.problem !== undefined) {
-      conditions = setCondition(
-        conditions,
+  /** A Warning Event when the integration's problem changes (not on every reconcile). */
+  #recordProblem(object: SlackIntegration, runtime: IntegrationRuntime): void {
+    const reason = runtime.problem?.reason;
+    if (runtime.problem !== undefined && reason !== this.#lastProblem.get(runtime.key)) {
+      this.#o.events.record(
         {
-          type: ConditionTypes.Authenticated,
-          status: 'False',
-          ...this.problem,
-          observedGeneration: generation,
+          apiVersion: 'jobherald.dev/v1alpha1',
+          kind: 'SlackIntegration',
+          namespace: object.metadata.namespace,
+          name: object.metadata.name,
+          uid: object.metadata.uid,
         },
-        now,
+        'Warning',
+        runtime.problem.reason,
+        runtime.problem.message,
       );
-      findings.push({ state: 'Degraded', ...this.problem });
-    } else if (this.auth !== undefined) {
-      conditions = setCondition(
-        conditions,
-        {
-          type: ConditionTypes.Authenticated,
-          status: 'True',
-          reason: Reasons.Authenticated,
-          message: `authenticated to ${this.auth.team} as ${botHandle(this.auth)}`,
-          observedGeneration: generation,
-        },
-        now,
-      );
-      const channelsReady = channelsReadyCondition(this.channels);
-      conditions = setCondition(
-        conditions,
-        { type: ConditionTypes.ChannelsReady, ...channelsReady, observedGeneration: generation },
-        now,
-      );
-      // Suspended: nothing is sent and membership is not checked, so channel problems do not count.
-      if (this.suspended) findings.push({ state: 'Suspended', message: 'suspended: no messages are sent' });
-      else if (channelsReady.status === 'False') {
-        findings.push({ state: 'Degraded', reason: channelsReady.reason, message: channelsReady.message });
-      }
-    } else {
-      findings.push({ state: 'Progressing', message: 'authenticating' });
     }
-    conditions = summarizeReady(conditions, worstHealth(findings), generation, now);
-    this.conditions = conditions;
-    const status: SlackIntegrationStatus = { observedGeneration: generation, conditions };
-    if (this.auth !== undefined) {
-      status.workspace = {
-        id: this.auth.teamId,
-        name: this.auth.team,
-        url: this.auth.url,
-        botUserID: this.auth.userId,
-      };
-      status.scopes = [...this.auth.scopes].sort();
-    }
-    status.channels = this.channels;
-    status.channelsReady = channelsReadySummary(this.channels);
-    if (this.lastTest !== undefined) status.lastTest = this.lastTest;
-    return status;
+    this.#lastProblem.set(runtime.key, reason);
   }
-}
-
-function authProblem(code: string, message: string): { reason: string; message: string; stalled: boolean } {
-  const reason =
-    code === 'token_revoked' || code === 'token_expired'
-      ? Reasons.TokenRevoked
-      : code === 'account_inactive'
-        ? Reasons.AccountInactive
-        : code === 'missing_scope'
-          ? Reasons.MissingScope
-          : code === 'invalid_auth' || code === 'not_authed'
-            ? Reasons.InvalidAuth
-            : Reasons.AuthFailed;
-  return { reason, message: `Slack said ${code}: ${message}`, stalled: true };
-}
-
-/** The bot's name for humans (`/invite @name`): auth.test's user, else its user ID. */
-const botHandle = (auth: AuthInfo): string => auth.user ?? auth.userId;
-
-function splitJob(job: string): { namespace: string; name: string } {
-  const slash = job.indexOf('/');
-  return { namespace: job.slice(0, slash), name: job.slice(slash + 1) };
 }

@@ -1,34 +1,28 @@
-// NotificationRule reconciler and runtime: admission (validation + tenancy), destination and mention
-// resolution, the Ready condition with the reasons of product.md §1, and the rule's delivery record —
-// the last 10 deliveries, totals, and the ledger (status.ledger) that makes delivery exactly-once in
-// steady state and at-least-once across restarts (docs/adr/*-delivery-ledger.md).
-import type {
-  Condition,
-  DeliveryRecord,
-  DestinationStatus,
-  NotificationRule,
-  NotificationRuleStatus,
-  SlackIntegration,
-} from '../api/types.ts';
+// The NotificationRule reconciler: key → read the rule from the cache → converge → write its own status.
+// It decides whether a rule may deliver (admission: a valid spec, and tenancy allows its reach and its
+// integration), checks its destinations and mentions against Slack (for the Ready condition), and owns the
+// rule's status: conditions, the last 10 deliveries, totals (the pipeline's last stage reports here), and the
+// Events of failed deliveries. It never delivers.
+import type { NotificationRule, SlackIntegration } from '../api/types.ts';
 import { Reasons } from '../api/reasons.ts';
-import { summarizeReady, worstHealth, type Health } from '../api/conditions.ts';
 import { validateNotificationRule } from '../api/validate.ts';
-import { checkRuleTenancy, type NamespaceLabels, type TrustedNamespaces } from '../domain/tenancy.ts';
-import { destinationStateOf } from '../domain/membership.ts';
-import { DeliveryLedger } from '../delivery/ledger.ts';
+import {
+  checkRuleTenancy,
+  integrationRefOf,
+  type NamespaceLabels,
+  type TrustedNamespaces,
+} from '../domain/tenancy.ts';
+import { rfc3339 } from '../domain/time.ts';
+import type { Clock } from '../delivery/clock.ts';
+import type { ActiveRule } from '../delivery/pipeline-ports.ts';
 import type { DeliveryItem, SendResult } from '../delivery/types.ts';
-import type { IntegrationRuntime } from './integration-reconciler.ts';
+import type { LogSink } from '../slack/logging.ts';
+import type { IntegrationRuntime } from './integration-runtime.ts';
+import { RuleRuntime, type Admission } from './rule-runtime.ts';
+import type { EventSink, StatusSink } from './sinks.ts';
+import type { ReconcileResult } from './work-queue.ts';
 
-export const MAX_DELIVERIES = 10;
-
-/** The API path of a NotificationRule (its status is at `${path}/status`). */
-export const rulePath = (rule: NotificationRule): string =>
-  `/apis/jobherald.dev/v1alpha1/namespaces/${rule.metadata.namespace}/notificationrules/${rule.metadata.name}`;
-
-export interface Admission {
-  ok: boolean;
-  health: Health;
-}
+export { rulePath, RuleRuntime, type Admission } from './rule-runtime.ts';
 
 export interface AdmissionContext {
   integration: SlackIntegration | undefined;
@@ -53,238 +47,194 @@ export function admitRule(rule: NotificationRule, context: AdmissionContext): Ad
   return { ok: true, health: { state: 'Ready' } };
 }
 
-export class RuleRuntime {
-  readonly key: string;
-  object: NotificationRule;
-  ledger: DeliveryLedger;
-  readonly ledgerProblems: string[];
-  deliveries: DeliveryRecord[];
-  totals: { delivered: number; failed: number };
-  conditions: Condition[];
-  /** resolved mentions (`<@U…>`, `<!subteam^S…>`) for the rule's current generation */
-  mentions: string[] = [];
-  #mentionsFor = -1;
-  #mentionsLookup: { generation: number; promise: Promise<string[]> } | undefined;
-  /** the generation whose destinations and mentions the findings describe (kstatus observedGeneration) */
-  reconciledGeneration = 0;
-  /** the last reconcile's findings about destinations and about mentions (for the Ready condition) */
-  destinationFindings: Health[] = [];
-  /** how each destination resolved, for status.destinations */
-  destinations: DestinationStatus[] = [];
-  mentionFindings: Health[] = [];
-  /** whether the Jobs already in the cache were offered to this rule since it was (last) admitted */
-  swept = false;
-  /** deliveries not yet finished per Job UID (a Job is disarmed when its count reaches 0) */
-  readonly outstanding = new Map<string, number>();
+export const integrationKeyOf = (rule: NotificationRule): string => {
+  const ref = integrationRefOf(rule);
+  return `${ref.namespace}/${ref.name}`;
+};
 
-  constructor(object: NotificationRule, now: string) {
-    this.key = `${object.metadata.namespace}/${object.metadata.name}`;
-    this.object = object;
-    const created = object.metadata.creationTimestamp ?? now;
-    const parsed = DeliveryLedger.parse(object.status?.ledger, { ruleCreationTimestamp: created, now });
-    this.ledger = parsed.ledger;
-    this.ledgerProblems = parsed.problems;
-    this.deliveries = [...(object.status?.deliveries ?? [])].slice(0, MAX_DELIVERIES);
-    this.totals = { delivered: 0, failed: 0, ...object.status?.totals };
-    this.conditions = object.status?.conditions ?? [];
+export interface RuleReconcilerOptions {
+  /** the rules watch's cache */
+  rules: ReadonlyMap<string, NotificationRule>;
+  /** the integrations watch's cache */
+  integrationObject(key: string): SlackIntegration | undefined;
+  /** the integration's runtime, created on demand while its SlackIntegration exists */
+  integrationRuntime(key: string): IntegrationRuntime | undefined;
+  namespaceLabels: NamespaceLabels;
+  /** bumped on every Namespace change (namespaceSelector admissions depend on labels) */
+  namespacesVersion(): number;
+  trustedNamespaces: TrustedNamespaces;
+  status: StatusSink;
+  events: EventSink;
+  clock: Clock;
+  log: LogSink;
+  /** which rules may deliver changed (a rule appeared, went, was suspended, re-admitted…): offer Jobs again */
+  deliverableChanged(): void;
+}
+
+export class RuleReconciler {
+  readonly runtimes = new Map<string, RuleRuntime>();
+  readonly #admissions = new Map<string, { stamp: string; admission: Admission }>();
+  /** per rule: what decides whether and how it delivers, as of the last reconcile (see #deliverability) */
+  readonly #deliverability = new Map<string, string>();
+  readonly #o: RuleReconcilerOptions;
+
+  constructor(options: RuleReconcilerOptions) {
+    this.#o = options;
   }
 
-  get namespace(): string {
-    return this.object.metadata.namespace;
-  }
-
-  get uid(): string {
-    return this.object.metadata.uid ?? this.key;
-  }
-
-  get statusPath(): string {
-    return rulePath(this.object);
-  }
-
-  /** Resolves mentions once per generation (concurrent callers share it): users by email, groups by handle. */
-  resolveMentions(integration: IntegrationRuntime): Promise<string[]> {
-    const generation = this.object.metadata.generation ?? 0;
-    if (this.#mentionsFor === generation) return Promise.resolve(this.mentions);
-    if (this.#mentionsLookup?.generation !== generation) {
-      const promise = this.#resolveMentions(integration, generation).finally(() => {
-        if (this.#mentionsLookup?.promise === promise) this.#mentionsLookup = undefined;
-      });
-      this.#mentionsLookup = { generation, promise };
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const rule = this.#o.rules.get(key);
+    if (rule === undefined) {
+      const gone = this.runtimes.get(key);
+      this.runtimes.delete(key);
+      this.#admissions.delete(key);
+      if (gone !== undefined) this.#o.status.forget(gone.statusPath);
+      if (this.#deliverability.delete(key)) this.#o.deliverableChanged();
+      return undefined;
     }
-    return this.#mentionsLookup.promise;
+    const runtime = this.runtime(key, rule);
+    const admission = this.admission(runtime);
+    const integration = this.#o.integrationRuntime(integrationKeyOf(rule));
+    if (admission.ok && integration?.ready === true) {
+      await runtime.checkDestinations(integration);
+      if ((rule.spec.mentions?.length ?? 0) > 0) await runtime.resolveMentions(integration);
+    }
+    runtime.reconciledGeneration = rule.metadata.generation ?? 0;
+    const stamp = this.#deliverabilityOf(runtime, admission, integration);
+    if (this.#deliverability.get(key) !== stamp) {
+      this.#deliverability.set(key, stamp);
+      this.#o.deliverableChanged();
+    }
+    this.writeStatus(runtime);
+    return undefined;
   }
 
-  async #resolveMentions(integration: IntegrationRuntime, generation: number): Promise<string[]> {
-    const resolved: string[] = [];
-    const problems: Health[] = [];
-    for (const mention of this.object.spec.mentions ?? []) {
-      if (mention.user !== undefined) {
-        const user = await integration.userId(mention.user);
-        if (user.id !== undefined) resolved.push(`<@${user.id}>`);
-        else
-          problems.push({
-            state: 'Degraded',
-            reason: Reasons.UserNotFound,
-            message: `mention ${mention.user}: ${user.error ?? 'not found'}`,
-          });
-      } else if (mention.group !== undefined) {
-        const id = await integration.groupId(mention.group);
-        if (id !== undefined) resolved.push(`<!subteam^${id}>`);
-        else
-          problems.push({
-            state: 'Degraded',
-            reason: Reasons.UserGroupNotFound,
-            message: `mention group ${mention.group}: no such user group`,
-          });
+  /** The runtime of a cached rule (a new one when the rule was re-created under the same name). */
+  runtime(key: string, rule: NotificationRule): RuleRuntime {
+    let runtime = this.runtimes.get(key);
+    if (runtime === undefined || runtime.uid !== (rule.metadata.uid ?? key)) {
+      runtime = new RuleRuntime(rule);
+      this.runtimes.set(key, runtime);
+      if (runtime.legacy !== undefined) {
+        this.#o.log.info(
+          { rule: key, sent: runtime.legacy.sent.size, armed: runtime.legacy.armed.length },
+          'found a 0.1 delivery ledger in status: migrating it to records on the Jobs',
+        );
       }
-    }
-    this.mentions = resolved;
-    this.#mentionsFor = generation;
-    this.mentionFindings = problems;
-    return resolved;
+    } else runtime.object = rule;
+    return runtime;
   }
 
-  /** Forget resolved mentions (the integration's token or workspace changed). */
-  forgetMentions(): void {
-    this.#mentionsFor = -1;
-    this.#mentionsLookup = undefined;
+  admission(runtime: RuleRuntime): Admission {
+    const integration = this.#o.integrationObject(integrationKeyOf(runtime.object));
+    const stamp = `${runtime.object.metadata.resourceVersion}|${integration?.metadata.resourceVersion ?? '-'}|${this.#o.namespacesVersion()}`;
+    const cached = this.#admissions.get(runtime.key);
+    if (cached?.stamp === stamp) return cached.admission;
+    const admission = admitRule(runtime.object, {
+      integration,
+      trustedNamespaces: this.#o.trustedNamespaces,
+      namespaceLabels: this.#o.namespaceLabels,
+    });
+    this.#admissions.set(runtime.key, { stamp, admission });
+    return admission;
+  }
+
+  /** Rules admitted by validation and tenancy, whatever else holds them back. */
+  *admitted(): Iterable<RuleRuntime> {
+    for (const [key, rule] of this.#o.rules) {
+      const runtime = this.runtime(key, rule);
+      if (this.admission(runtime).ok) yield runtime;
+    }
+  }
+
+  /** Rules that deliver now: admitted, not suspended, through an integration that exists and is not suspended. */
+  *deliverable(): Iterable<ActiveRule> {
+    for (const runtime of this.admitted()) {
+      if (runtime.object.spec.suspend === true) continue;
+      const integration = this.#o.integrationRuntime(integrationKeyOf(runtime.object));
+      if (integration === undefined || integration.suspended) continue;
+      yield { rule: runtime, integration };
+    }
+  }
+
+  /** The status stage of delivery: history and totals, a Warning Event and a log line for a failure. */
+  delivered(item: DeliveryItem, result: SendResult): void {
+    const named = this.runtimes.get(`${item.rule.namespace}/${item.rule.name}`);
+    const runtime = named?.uid === item.rule.uid ? named : undefined;
+    if (runtime !== undefined) {
+      runtime.record(item, result, rfc3339(this.#o.clock.now()));
+      this.writeStatus(runtime);
+    }
+    if (result.result === 'Failed') {
+      this.#o.log.warn(
+        {
+          rule: `${item.rule.namespace}/${item.rule.name}`,
+          job: item.job,
+          destination: item.destinationLabel,
+          error: result.error,
+        },
+        'delivery failed',
+      );
+      this.#o.events.record(
+        {
+          apiVersion: 'jobherald.dev/v1alpha1',
+          kind: 'NotificationRule',
+          namespace: item.rule.namespace,
+          name: item.rule.name,
+          uid: item.rule.uid,
+        },
+        'Warning',
+        'DeliveryFailed',
+        `${item.event} alert for Job ${item.job} to ${item.destinationLabel} failed: ${result.error}`,
+      );
+    }
+  }
+
+  /** A 0.1 ledger is recorded on the Jobs: drop it from status (its floor stays as status.alertsSince). */
+  migrated(runtime: RuleRuntime): void {
+    if (runtime.legacy === undefined) return;
+    runtime.legacy = undefined;
+    this.#o.log.info({ rule: runtime.key }, '0.1 delivery ledger migrated; removing it from status');
+    this.writeStatus(runtime);
+  }
+
+  /** The integration's readiness or token changed: mentions resolve again. */
+  integrationChanged(integrationKey: string): void {
+    for (const runtime of this.runtimes.values())
+      if (integrationKeyOf(runtime.object) === integrationKey) runtime.forgetMentions();
+  }
+
+  writeStatus(runtime: RuleRuntime): void {
+    this.#o.status.request(runtime.statusPath, () => {
+      if (this.runtimes.get(runtime.key) !== runtime) return undefined;
+      const integration = this.#o.integrationRuntime(integrationKeyOf(runtime.object));
+      return runtime.status(
+        this.admission(runtime),
+        integration,
+        rfc3339(this.#o.clock.now()),
+      ) as unknown as Record<string, unknown>;
+    });
   }
 
   /**
-   * The reconcile's view of destinations: channel states from the integration, users by email, kept as
-   * findings for the Ready condition (the worst one wins).
+   * What decides whether the rule delivers and which Jobs it selects: its identity and generation, admission,
+   * suspension, the integration's suspension, and (for a namespaceSelector) the namespaces' labels. A change
+   * means Jobs may have to be held or released.
    */
-  async checkDestinations(integration: IntegrationRuntime): Promise<void> {
-    const findings: Health[] = [];
-    const statuses: DestinationStatus[] = [];
-    for (const destination of this.object.spec.destinations) {
-      if (destination.channel !== undefined) {
-        const channel = integration.channelState(destination.channel);
-        if (channel === undefined) {
-          findings.push({ state: 'Progressing', message: `resolving channel ${destination.channel}` });
-          statuses.push({ destination: destination.channel, state: 'Pending' });
-          continue;
-        }
-        const state = destinationStateOf(channel);
-        statuses.push({
-          destination: destination.channel,
-          ...(channel.id !== undefined ? { id: channel.id } : {}),
-          state,
-          ...(channel.message !== undefined ? { message: channel.message } : {}),
-        });
-        const reason =
-          state === 'ChannelNotFound'
-            ? Reasons.ChannelNotFound
-            : state === 'Archived'
-              ? Reasons.ChannelArchived
-              : state === 'InviteRequired'
-                ? Reasons.InviteRequired
-                : undefined;
-        if (reason !== undefined) {
-          findings.push({
-            state: 'Degraded',
-            reason,
-            message: channel.message ?? `#${channel.name}: ${channel.state}`,
-          });
-        }
-      } else if (destination.user !== undefined) {
-        const user = await integration.userId(destination.user);
-        statuses.push(
-          user.id !== undefined
-            ? { destination: destination.user, id: user.id, state: 'Resolved' }
-            : { destination: destination.user, state: 'UserNotFound', message: user.error ?? 'not found' },
-        );
-        if (user.id === undefined) {
-          findings.push({
-            state: 'Degraded',
-            reason: Reasons.UserNotFound,
-            message: `user ${destination.user}: ${user.error ?? 'not found'}`,
-          });
-        }
-      }
-    }
-    this.destinationFindings = findings;
-    this.destinations = statuses;
-  }
-
-  /** One final delivery result: ledger, history, totals. Returns whether the Job's outcome is fully handled. */
-  record(item: DeliveryItem, result: SendResult, now: string): boolean {
-    this.ledger.markSent(item.key, item.outcome.at);
-    const entry: DeliveryRecord = {
-      time: now,
-      job: item.job,
-      jobUID: item.key.jobUID,
-      event: item.event,
-      destination: item.destinationLabel,
-      result: result.result,
-    };
-    if (result.result === 'Delivered') {
-      entry.ts = result.ts;
-      this.totals.delivered++;
-    } else {
-      entry.error = result.error;
-      this.totals.failed++;
-    }
-    this.deliveries = [entry, ...this.deliveries].slice(0, MAX_DELIVERIES);
-    return this.finishOne(item.key.jobUID);
-  }
-
-  /** A delivery for this Job will not happen (or just happened): true when none is left. */
-  finishOne(jobUID: string): boolean {
-    const left = (this.outstanding.get(jobUID) ?? 1) - 1;
-    if (left > 0) {
-      this.outstanding.set(jobUID, left);
-      return false;
-    }
-    this.outstanding.delete(jobUID);
-    return true;
-  }
-
-  /** The status to write: conditions from the findings, deliveries, totals, the ledger. */
-  status(
+  #deliverabilityOf(
+    runtime: RuleRuntime,
     admission: Admission,
     integration: IntegrationRuntime | undefined,
-    now: string,
-  ): {
-    status: NotificationRuleStatus & { ledger: unknown };
-    written: () => void;
-  } {
-    // Only what a reconcile of this generation checked may claim it (kstatus: a new spec is InProgress until
-    // its destinations have been looked at), so status written by deliveries in between keeps the old one.
-    const generation = this.reconciledGeneration;
-    const findings: Health[] = [admission.health];
-    if (admission.ok) {
-      if (this.object.spec.suspend === true) findings.push({ state: 'Suspended' });
-      if (integration === undefined || (!integration.ready && !integration.suspended)) {
-        findings.push({
-          state: 'Degraded',
-          reason: Reasons.IntegrationNotReady,
-          message: integration?.problem?.message ?? 'the integration is not ready yet',
-          stalled: false,
-        });
-      } else if (integration.suspended) {
-        findings.push({
-          state: 'Suspended',
-          reason: Reasons.IntegrationSuspended,
-          message: 'the integration is suspended: nothing is sent',
-        });
-      } else findings.push(...this.destinationFindings, ...this.mentionFindings);
-      if (this.ledgerProblems.length > 0) {
-        findings.push({ state: 'Ready', message: `ledger repaired: ${this.ledgerProblems.join('; ')}` });
-      }
-    }
-    this.conditions = summarizeReady(this.conditions, worstHealth(findings), generation, now);
-    const revision = this.ledger.revision;
-    return {
-      status: {
-        observedGeneration: generation,
-        conditions: this.conditions,
-        ...(this.destinations.length > 0 ? { destinations: this.destinations } : {}),
-        deliveries: this.deliveries,
-        totals: this.totals,
-        ledger: this.ledger.serialize(),
-      },
-      written: () => this.ledger.markPersisted(revision),
-    };
+  ): string {
+    const spec = runtime.object.spec;
+    const labels = spec.selector?.namespaceSelector !== undefined ? this.#o.namespacesVersion() : 0;
+    return [
+      runtime.uid,
+      runtime.object.metadata.generation ?? 0,
+      admission.ok,
+      spec.suspend === true,
+      integration === undefined ? 'none' : integration.suspended,
+      labels,
+    ].join('|');
   }
 }

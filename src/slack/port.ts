@@ -56,3 +56,10 @@ export interface SlackPort {
   /** User-group handle → ID (S…), for `<!subteam^ID>` mentions. */
   listUserGroups(): Promise<Map<string, string>>;
 }
+
+/** How the composition root hands out clients: one per integration token (src/slack/client.ts implements it). */
+export type SlackClientFactory = (options: {
+  token: string;
+  apiURL?: string;
+  timeoutMs?: number;
+}) => SlackPort;

@@ -3,7 +3,15 @@
 // operator's namespace and admits every namespace.
 import { describe, expect, it } from 'vitest';
 import { alertsAbout, mentioning, useOperatorEnvironment } from '../support/environment.ts';
-import { createJob, eventually, kube, uniqueName, useNamespace, waitForJob } from '../support/kube.ts';
+import {
+  createJob,
+  eventually,
+  kube,
+  uniqueName,
+  useNamespace,
+  waitForJob,
+  waitForJobCondition,
+} from '../support/kube.ts';
 import type { NotificationRuleSpec } from '../../src/api/types.ts';
 import {
   conditionOf,
@@ -187,7 +195,8 @@ describe('operator delivery', () => {
       });
       const id = uniqueName('j');
       await createJob(ns(), `unlinked-${id}`);
-      await waitForJob(ns(), `unlinked-${id}`, (j) => (j.status?.succeeded ?? 0) > 0);
+      // the outcome (Complete), not just a succeeded pod, happens while the integration is suspended
+      await waitForJobCondition(ns(), `unlinked-${id}`, 'Complete');
     } finally {
       await patchSpec('slackintegrations', env.opNs, 'acme', 'suspend', false);
     }
@@ -204,7 +213,7 @@ describe('operator delivery', () => {
     await waitForCondition(() => getRule(ns(), 'pausable'), { status: 'True', reason: 'Suspended' });
     const id = uniqueName('j');
     await createJob(ns(), `quiet-${id}`);
-    await waitForJob(ns(), `quiet-${id}`, (j) => (j.status?.succeeded ?? 0) > 0);
+    await waitForJobCondition(ns(), `quiet-${id}`, 'Complete');
     await patchSpec('notificationrules', ns(), 'pausable', 'suspend', false);
     await waitForCondition(() => getRule(ns(), 'pausable'), { status: 'True', reason: 'Reconciled' });
     await createJob(ns(), `loud-${id}`);

@@ -8,6 +8,7 @@ import {
   clusterState,
   createJob,
   eventually,
+  jobMetadata,
   kube,
   uniqueName,
   useNamespace,
@@ -96,8 +97,8 @@ describe('operator reliability', () => {
     const counts = mentions(all, jobs);
     expect([...counts.values()].every((n) => n >= 1)).toBe(true);
     const duplicates = [...counts.values()].reduce((sum, n) => sum + (n - 1), 0);
-    // In flight at the kill = posted to Slack but not yet recorded in the rule's status: at most the messages
-    // posted in the last second before the kill (the status write follows each result within milliseconds).
+    // In flight at the kill = posted to Slack but not yet recorded on the Job: at most the messages posted in
+    // the last second before the kill (the record write follows each Job's last answer within milliseconds).
     const inFlight = mentions(
       before.filter((m) => m.postedAt >= killedAt - 1000),
       jobs,
@@ -114,11 +115,10 @@ describe('operator reliability', () => {
     const id = uniqueName('o');
     await createJob(ns(), `long-${id}`, { runFor: '10m' });
     await waitForJob(ns(), `long-${id}`, (j) => (j.status?.active ?? 0) > 0);
-    // the running Job is armed in the rule's ledger before the crash
-    await eventually('the running Job to be armed', async () => {
-      const ledger = (await getRule(ns(), 'outage')).status?.ledger as { armed?: string[] } | undefined;
-      return ledger?.armed?.some((a) => a.includes(`long-${id}`)) ? true : undefined;
-    });
+    // the running Job is held by jobherald's finalizer before the crash
+    await eventually('the running Job to be held', async () =>
+      (await jobMetadata(ns(), `long-${id}`))?.held === true ? true : undefined,
+    );
     await kill(first);
     await createJob(ns(), `ok-${id}`);
     await createJob(ns(), `bad-${id}`, { exitCode: 2 });
@@ -140,7 +140,7 @@ describe('operator reliability', () => {
     expect([...mentions(all, jobs).values()]).toEqual([1, 1, 1]);
     const cancelled = all.find((m) => text(m).includes(`long-${id}`));
     expect(text(cancelled!)).toMatch(/Cancelled/);
-    expect(text(cancelled!)).toMatch(/not watching/);
+    expect(text(cancelled!)).toMatch(/deleted before it finished/);
   });
 
   it('no storm on first install: Jobs that finished before the rule existed are not alerted', async () => {
@@ -222,10 +222,11 @@ describe('operator reliability', () => {
     await Promise.all([0, 1, 2].map((i) => createJob(ns(), `${id}-a${i}`)));
     const firstBatch = [0, 1, 2].map((i) => `${id}-a${i}`);
     await allMentioned('alerts', firstBatch);
-    // Kill the leader only once it has recorded those deliveries: what follows must then repeat nothing.
-    await eventually('the first deliveries recorded', async () =>
-      ((await getRule(ns(), 'ha')).status?.totals?.delivered ?? 0) >= 3 ? true : undefined,
-    );
+    // Kill the leader only once it has recorded those deliveries on the Jobs: what follows must repeat nothing.
+    await eventually('the first deliveries recorded', async () => {
+      const records = await Promise.all(firstBatch.map((j) => jobMetadata(ns(), j)));
+      return records.every((r) => r?.record !== undefined && !r.held) ? true : undefined;
+    });
 
     const killedAt = Date.now();
     await kill(leader);

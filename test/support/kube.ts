@@ -12,6 +12,7 @@ import {
   type V1JobSpec,
 } from '@kubernetes/client-node';
 import { POD_ANNOTATIONS } from '../../src/dev/cluster/kwok-stages.ts';
+import { DELIVERY_FINALIZER, DELIVERY_RECORD_ANNOTATION } from '../../src/api/job-metadata.ts';
 import { readState, type ClusterState } from '../../src/dev/cluster/control-plane.ts';
 
 export interface Kube {
@@ -51,11 +52,15 @@ export async function createNamespace(name: string, labels: Record<string, strin
   return name;
 }
 
-/** Deletion is left to the namespace controller in the background: tests do not wait for it. */
+/**
+ * Deletion is left to the namespace controller in the background: tests do not wait for it. Jobs that still
+ * carry jobherald's finalizer (the operator of the test is gone) are released so the namespace can go.
+ */
 export async function deleteNamespace(name: string): Promise<void> {
   await kube()
     .core.deleteNamespace({ name })
     .catch(() => undefined);
+  await releaseJobherald(name).catch(() => undefined);
 }
 
 /** A fresh namespace for each test in the calling file; returns a getter for the current one. */
@@ -123,6 +128,48 @@ export async function suspendJob(namespace: string, name: string, suspend = true
     namespace,
     body: [{ op: 'add', path: '/spec/suspend', value: suspend }],
   });
+}
+
+/** Removes jobherald's delivery finalizer from every Job of the namespace that has it; returns how many. */
+export async function releaseJobherald(namespace: string): Promise<number> {
+  const jobs = await kube().batch.listNamespacedJob({ namespace });
+  let released = 0;
+  for (const job of jobs.items) {
+    const finalizers = job.metadata?.finalizers ?? [];
+    if (!finalizers.includes(DELIVERY_FINALIZER)) continue;
+    await kube()
+      .batch.patchNamespacedJob({
+        name: job.metadata!.name!,
+        namespace,
+        body: [
+          { op: 'test', path: '/metadata/finalizers', value: finalizers },
+          {
+            op: 'replace',
+            path: '/metadata/finalizers',
+            value: finalizers.filter((f) => f !== DELIVERY_FINALIZER),
+          },
+        ],
+      })
+      .then(() => released++)
+      .catch(() => undefined);
+  }
+  return released;
+}
+
+/** Whether the Job (as read now) carries jobherald's delivery finalizer, and its delivery record. */
+export async function jobMetadata(
+  namespace: string,
+  name: string,
+): Promise<{ held: boolean; record: string | undefined; terminating: boolean } | undefined> {
+  const job = await kube()
+    .batch.readNamespacedJob({ name, namespace })
+    .catch(() => undefined);
+  if (job === undefined) return undefined;
+  return {
+    held: job.metadata?.finalizers?.includes(DELIVERY_FINALIZER) ?? false,
+    record: job.metadata?.annotations?.[DELIVERY_RECORD_ANNOTATION],
+    terminating: job.metadata?.deletionTimestamp !== undefined,
+  };
 }
 
 export const hasCondition = (job: V1Job, type: string, status = 'True'): boolean =>

@@ -1,0 +1,174 @@
+// The only writes jobherald makes to Jobs: its delivery finalizer on and off, and the delivery record
+// annotation (src/delivery/delivery-record.ts). Never spec, never another finalizer.
+//
+// - One write per Job at a time; what is asked meanwhile is merged into the next write, so a Job that three
+//   rules alert about still costs one patch (quality-bars P7).
+// - Strategic merge patches: `finalizers` is a merge list, so adding ours keeps everyone else's, and
+//   `$deleteFromPrimitiveList` removes only ours.
+// - The annotation written is the union of what the Job shows and the entries asked (the pipeline asks every
+//   entry it wrote that the cache may not show yet). No resourceVersion precondition: the Job controller
+//   updates running and terminating Jobs often, and a conflict would cost a GET and a second PATCH per Job. A
+//   new leader whose cache lags behind the old leader's last write re-delivers what it does not see (at least
+//   once), so its union holds those entries too: nothing is lost.
+import { DELIVERY_FINALIZER, DELIVERY_RECORD_ANNOTATION } from '../api/job-metadata.ts';
+import type { JobRecord } from '../domain/job.ts';
+import { formatRecord, parseRecord, type RecordEntry } from '../delivery/delivery-record.ts';
+import type { JobChange, JobWrites } from '../delivery/pipeline-ports.ts';
+import type { Clock } from '../delivery/clock.ts';
+import { describe } from '../errors.ts';
+import { isConflict, isNotFound, KubeApiError, type KubeConnection } from './connection.ts';
+
+const PATCH = 'application/strategic-merge-patch+json';
+
+interface Pending {
+  job: JobRecord;
+  entries: Set<RecordEntry>;
+  finalizer: JobChange['finalizer'];
+  waiters: ((result: 'written' | 'gone' | 'failed') => void)[];
+}
+
+export interface JobWriterOptions {
+  clock: Clock;
+  log: (level: 'warn' | 'debug', fields: Record<string, unknown>, message: string) => void;
+  /** every PATCH sent, for metrics */
+  onWrite?: (kind: 'hold' | 'record' | 'release') => void;
+  /** attempts for one change before giving up (the pipeline offers the Job again on its next event or sweep) */
+  maxAttempts?: number;
+}
+
+const jobPath = (job: { namespace: string; name: string }): string =>
+  `/apis/batch/v1/namespaces/${job.namespace}/jobs/${job.name}`;
+
+export class JobWriter implements JobWrites {
+  readonly #connection: KubeConnection;
+  readonly #opts: Required<Pick<JobWriterOptions, 'maxAttempts'>> & JobWriterOptions;
+  /** uid → the change waiting to be written (one in flight per Job, see #writing) */
+  readonly #pending = new Map<string, Pending>();
+  readonly #writing = new Set<string>();
+  #stopped = false;
+
+  constructor(connection: KubeConnection, opts: JobWriterOptions) {
+    this.#connection = connection;
+    this.#opts = { maxAttempts: 8, ...opts };
+  }
+
+  /** Stops writing (a replica that lost leadership must not write); pending changes resolve 'failed'. */
+  stop(): void {
+    this.#stopped = true;
+    for (const pending of this.#pending.values()) for (const w of pending.waiters.splice(0)) w('failed');
+    this.#pending.clear();
+  }
+
+  get inFlight(): number {
+    return this.#writing.size + this.#pending.size;
+  }
+
+  /** Resolves once no write is pending or under way (or after `timeoutMs`). */
+  async idle(timeoutMs = Infinity): Promise<void> {
+    const deadline = this.#opts.clock.now() + timeoutMs;
+    while (this.inFlight > 0 && !this.#stopped && this.#opts.clock.now() < deadline) {
+      await new Promise((resolve) => this.#opts.clock.setTimeout(() => resolve(undefined), 50));
+    }
+  }
+
+  write(job: JobRecord, change: JobChange): Promise<'written' | 'gone' | 'failed'> {
+    if (this.#stopped) return Promise.resolve('failed');
+    return new Promise((resolve) => {
+      const pending = this.#pending.get(job.uid);
+      if (pending === undefined) {
+        this.#pending.set(job.uid, {
+          job,
+          entries: new Set(change.entries),
+          finalizer: change.finalizer,
+          waiters: [resolve],
+        });
+      } else {
+        pending.job = job;
+        for (const e of change.entries) pending.entries.add(e);
+        if (change.finalizer !== 'keep') pending.finalizer = change.finalizer;
+        pending.waiters.push(resolve);
+      }
+      if (!this.#writing.has(job.uid)) void this.#drain(job.uid);
+    });
+  }
+
+  async #drain(uid: string): Promise<void> {
+    this.#writing.add(uid);
+    try {
+      for (;;) {
+        const next = this.#pending.get(uid);
+        if (next === undefined || this.#stopped) return;
+        this.#pending.delete(uid);
+        const result = await this.#apply(next);
+        for (const w of next.waiters) w(result);
+      }
+    } finally {
+      this.#writing.delete(uid);
+    }
+  }
+
+  async #apply(change: Pending): Promise<'written' | 'gone' | 'failed'> {
+    const job = change.job;
+    for (let attempt = 1; !this.#stopped; attempt++) {
+      const body = patchFor(job, change);
+      if (body === undefined) return 'written'; // the Job already shows all of it
+      try {
+        await this.#connection.json('PATCH', jobPath(job), { body: body.patch, contentType: PATCH });
+        this.#opts.onWrite?.(body.kind);
+        return 'written';
+      } catch (error) {
+        // 404: gone; 409 on the UID precondition: deleted and re-created under the same name
+        if (isNotFound(error) || isConflict(error)) return 'gone';
+        if (attempt >= this.#opts.maxAttempts || !retryable(error)) {
+          this.#opts.log(
+            'warn',
+            { job: `${job.namespace}/${job.name}`, err: error },
+            'could not write the Job',
+          );
+          return 'failed';
+        }
+        this.#opts.log(
+          'debug',
+          { job: `${job.namespace}/${job.name}`, attempt, err: describe(error) },
+          'retrying a Job write',
+        );
+        await new Promise((resolve) =>
+          this.#opts.clock.setTimeout(() => resolve(undefined), Math.min(30_000, 250 * 2 ** attempt)),
+        );
+      }
+    }
+    return 'failed';
+  }
+}
+
+function retryable(error: unknown): boolean {
+  if (!(error instanceof KubeApiError)) return true; // transport failure
+  return error.status === 429 || error.status >= 500;
+}
+
+/**
+ * The patch that brings `job` to the change, or undefined when it shows it already. Adding the finalizer to a
+ * Job being deleted is refused by the API server, so it is never asked.
+ */
+function patchFor(
+  job: JobRecord,
+  change: Pending,
+): { patch: { metadata: Record<string, unknown> }; kind: 'hold' | 'record' | 'release' } | undefined {
+  const metadata: Record<string, unknown> = {};
+  const recorded = parseRecord(job.delivered).entries;
+  const missing = [...change.entries].filter((e) => !recorded.has(e));
+  if (missing.length > 0) {
+    // the UID as a precondition: a Job deleted and re-created under the same name is another Job
+    metadata.uid = job.uid;
+    metadata.annotations = { [DELIVERY_RECORD_ANNOTATION]: formatRecord([...recorded, ...missing]) };
+  }
+  let kind: 'hold' | 'record' | 'release' = 'record';
+  if (change.finalizer === 'remove' && job.held === true) {
+    metadata['$deleteFromPrimitiveList/finalizers'] = [DELIVERY_FINALIZER];
+    kind = 'release';
+  } else if (change.finalizer === 'add' && job.held !== true && job.deletionTimestamp === undefined) {
+    metadata.finalizers = [DELIVERY_FINALIZER];
+    if (missing.length === 0) kind = 'hold';
+  }
+  return Object.keys(metadata).length === 0 ? undefined : { patch: { metadata }, kind };
+}
