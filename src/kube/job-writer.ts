@@ -34,6 +34,8 @@ export interface JobWriterOptions {
   onWrite?: (kind: 'hold' | 'record' | 'release') => void;
   /** attempts for one change before giving up (the pipeline offers the Job again on its next event or sweep) */
   maxAttempts?: number;
+  /** PATCHes in flight at once: a sweep over thousands of Jobs must not open thousands of requests */
+  concurrency?: number;
 }
 
 const jobPath = (job: { namespace: string; name: string }): string =>
@@ -41,15 +43,18 @@ const jobPath = (job: { namespace: string; name: string }): string =>
 
 export class JobWriter implements JobWrites {
   readonly #connection: KubeConnection;
-  readonly #opts: Required<Pick<JobWriterOptions, 'maxAttempts'>> & JobWriterOptions;
+  readonly #opts: Required<Pick<JobWriterOptions, 'maxAttempts' | 'concurrency'>> & JobWriterOptions;
   /** uid → the change waiting to be written (one in flight per Job, see #writing) */
   readonly #pending = new Map<string, Pending>();
   readonly #writing = new Set<string>();
+  /** Jobs with a pending change waiting for a free writer, in order */
+  readonly #ready = new Set<string>();
+  #workers = 0;
   #stopped = false;
 
   constructor(connection: KubeConnection, opts: JobWriterOptions) {
     this.#connection = connection;
-    this.#opts = { maxAttempts: 8, ...opts };
+    this.#opts = { maxAttempts: 8, concurrency: 16, ...opts };
   }
 
   /** Stops writing (a replica that lost leadership must not write); pending changes resolve 'failed'. */
@@ -57,6 +62,7 @@ export class JobWriter implements JobWrites {
     this.#stopped = true;
     for (const pending of this.#pending.values()) for (const w of pending.waiters.splice(0)) w('failed');
     this.#pending.clear();
+    this.#ready.clear();
   }
 
   get inFlight(): number {
@@ -88,22 +94,36 @@ export class JobWriter implements JobWrites {
         if (change.finalizer !== 'keep') pending.finalizer = change.finalizer;
         pending.waiters.push(resolve);
       }
-      if (!this.#writing.has(job.uid)) void this.#drain(job.uid);
+      if (!this.#writing.has(job.uid)) this.#ready.add(job.uid);
+      this.#pump();
     });
   }
 
-  async #drain(uid: string): Promise<void> {
+  /** Starts writers for ready Jobs, up to the concurrency. */
+  #pump(): void {
+    while (this.#workers < this.#opts.concurrency && this.#ready.size > 0 && !this.#stopped) {
+      const uid = this.#ready.values().next().value!;
+      this.#ready.delete(uid);
+      this.#workers++;
+      void this.#work(uid).finally(() => {
+        this.#workers--;
+        this.#pump();
+      });
+    }
+  }
+
+  async #work(uid: string): Promise<void> {
+    const next = this.#pending.get(uid);
+    if (next === undefined) return;
+    this.#pending.delete(uid);
     this.#writing.add(uid);
     try {
-      for (;;) {
-        const next = this.#pending.get(uid);
-        if (next === undefined || this.#stopped) return;
-        this.#pending.delete(uid);
-        const result = await this.#apply(next);
-        for (const w of next.waiters) w(result);
-      }
+      const result = await this.#apply(next);
+      for (const w of next.waiters) w(result);
     } finally {
       this.#writing.delete(uid);
+      // asked again while this write was under way: it goes to the back of the line
+      if (this.#pending.has(uid)) this.#ready.add(uid);
     }
   }
 
