@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { isGone, KubeApiError, type KubeConnection, type Query } from './connection.ts';
 import { describe } from '../errors.ts';
+import { systemClock, type Clock, type TimerHandle } from '../delivery/clock.ts';
 
 export interface ObjectMeta {
   name: string;
@@ -68,6 +69,8 @@ export interface ListWatchOptions<R> {
   silenceMs?: number;
   log?: (level: 'info' | 'warn' | 'debug', message: string, fields?: Record<string, unknown>) => void;
   metrics?: ListWatchMetrics;
+  /** time for the silence check and the reconnect backoff */
+  clock?: Clock;
 }
 
 const defaultKey = (o: KubeObject): string =>
@@ -81,9 +84,9 @@ export class ListWatch<R> {
   #stopped = false;
   #abort: AbortController | undefined;
   #failures = 0;
-  #lastActivity = Date.now();
-  #healthyUntil = 0;
+  #lastActivity = 0;
   #everSynced = false;
+  readonly #clock: Clock;
   readonly #opts: Required<Pick<ListWatchOptions<R>, 'pageSize' | 'watchTimeoutSeconds' | 'silenceMs'>> &
     ListWatchOptions<R>;
   readonly #handlers: ListWatchHandlers<R>;
@@ -92,20 +95,13 @@ export class ListWatch<R> {
   constructor(opts: ListWatchOptions<R>, handlers: ListWatchHandlers<R>) {
     this.#opts = { pageSize: 500, watchTimeoutSeconds: 300, silenceMs: 150_000, ...opts };
     this.#handlers = handlers;
+    this.#clock = opts.clock ?? systemClock;
+    this.#lastActivity = this.#clock.now();
     this.synced = new Promise((resolve) => (this.#resolveSynced = resolve));
   }
 
   get isSynced(): boolean {
     return this.#everSynced;
-  }
-
-  /**
-   * Every change that happened before this time (ms) has been delivered to the handlers: the start of the
-   * last complete list, or the time an event or bookmark was processed since. Never the time a connection
-   * merely opened, nor the middle of a relist.
-   */
-  get healthyUntil(): number {
-    return this.#healthyUntil;
   }
 
   start(): this {
@@ -148,14 +144,13 @@ export class ListWatch<R> {
         });
         // After a long outage a relist is cheaper than hoping the resourceVersion is still in the cache.
         if (this.#failures >= 3) needList = true;
-        await sleep(delay, () => this.#stopped);
+        await this.#sleep(delay);
       }
     }
   }
 
   async #list(): Promise<void> {
     const relist = this.#everSynced;
-    const listStart = Date.now();
     const seen = new Set<string>();
     let continueToken: string | undefined;
     let resourceVersion: string;
@@ -173,7 +168,7 @@ export class ListWatch<R> {
       }
       continueToken = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
-      this.#lastActivity = Date.now();
+      this.#lastActivity = this.#clock.now();
     } while (continueToken !== undefined && !this.#stopped);
     // Whatever the store holds but the list did not is gone: deleted while we were not watching.
     for (const [key, record] of [...this.store]) {
@@ -185,7 +180,6 @@ export class ListWatch<R> {
     this.#resourceVersion = resourceVersion;
     this.#everSynced = true;
     this.#guard('onSynced', () => this.#handlers.onSynced?.(relist));
-    this.#healthyUntil = Math.max(this.#healthyUntil, listStart);
     this.#resolveSynced();
   }
 
@@ -194,18 +188,19 @@ export class ListWatch<R> {
     this.#abort = abort;
     const jitter = Math.round(this.#opts.watchTimeoutSeconds * (0.9 + Math.random() * 0.2));
     // The silence check runs from the request on: a server that never answers is as dead as a quiet one.
-    this.#lastActivity = Date.now();
-    const silence = setInterval(
-      () => {
-        if (Date.now() - this.#lastActivity > this.#opts.silenceMs) {
+    this.#lastActivity = this.#clock.now();
+    const every = Math.min(5_000, this.#opts.silenceMs / 2);
+    let silence: TimerHandle | undefined;
+    const watchSilence = (): void => {
+      silence = this.#clock.setTimeout(() => {
+        if (this.#clock.now() - this.#lastActivity > this.#opts.silenceMs) {
           this.#log('warn', `no watch event or bookmark for ${this.#opts.silenceMs} ms: reconnecting`);
           this.#opts.metrics?.watchRestarts(this.#opts.resource, 'silence');
           abort.abort();
-        }
-      },
-      Math.min(5_000, this.#opts.silenceMs / 2),
-    );
-    silence.unref();
+        } else if (!abort.signal.aborted) watchSilence();
+      }, every);
+    };
+    watchSilence();
     let body: Readable | undefined;
     let lines: ReturnType<typeof createInterface> | undefined;
     try {
@@ -242,15 +237,14 @@ export class ListWatch<R> {
       lines.on('error', () => undefined);
       for await (const line of lines) {
         if (line === '') continue;
-        this.#lastActivity = Date.now();
+        this.#lastActivity = this.#clock.now();
         this.#onEvent(JSON.parse(line) as WatchEvent);
-        this.#healthyUntil = Date.now();
       }
     } catch (error) {
       if (abort.signal.aborted) return; // silence, or stop(): the loop decides what next
       throw error;
     } finally {
-      clearInterval(silence);
+      if (silence !== undefined) this.#clock.clearTimeout(silence);
       // release the connection whatever ended the watch: stop reading first, then cut it
       lines?.close();
       body?.destroy();
@@ -315,6 +309,15 @@ export class ListWatch<R> {
     }
   }
 
+  /** Waits `ms`, in short steps so that stop() is not held up by a long backoff. */
+  async #sleep(ms: number): Promise<void> {
+    const until = this.#clock.now() + ms;
+    while (!this.#stopped && this.#clock.now() < until) {
+      const step = Math.min(200, until - this.#clock.now());
+      await new Promise((resolve) => this.#clock.setTimeout(() => resolve(undefined), step));
+    }
+  }
+
   #log(level: 'info' | 'warn' | 'debug', message: string, fields: Record<string, unknown> = {}): void {
     this.#opts.log?.(level, message, { resource: this.#opts.resource, ...fields });
   }
@@ -324,11 +327,4 @@ export class ListWatch<R> {
 export function backoff(failures: number): number {
   const ceiling = Math.min(30_000, 500 * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-
-async function sleep(ms: number, cancelled: () => boolean): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cancelled() && Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));
-  }
 }

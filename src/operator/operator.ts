@@ -138,7 +138,7 @@ export class Operator {
       (resource: string) =>
       (level: 'info' | 'warn' | 'debug', message: string, fields?: Record<string, unknown>) =>
         log[level]({ resource, ...fields }, message);
-    const common = { connection, metrics: this.#metrics.listWatch };
+    const common = { connection, metrics: this.#metrics.listWatch, clock };
     const watch = <R>(
       path: string,
       resource: string,
@@ -240,6 +240,7 @@ export class Operator {
     this.integrationQueue = new WorkQueue({
       name: 'slackintegrations',
       concurrency: 4,
+      clock,
       reconcile: (key) => (this.#leading ? this.integrations.reconcile(key) : Promise.resolve()),
       onError: (key, error, retryIn) =>
         log.warn({ controller: 'slackintegration', key, err: error, retryInMs: retryIn }, 'reconcile failed'),
@@ -247,6 +248,7 @@ export class Operator {
     this.ruleQueue = new WorkQueue({
       name: 'notificationrules',
       concurrency: 4,
+      clock,
       reconcile: (key) => (this.#leading ? this.rules.reconcile(key) : Promise.resolve()),
       onError: (key, error, retryIn) =>
         log.warn({ controller: 'notificationrule', key, err: error, retryInMs: retryIn }, 'reconcile failed'),
@@ -439,6 +441,7 @@ export class Operator {
       {
         connection: this.connection,
         metrics: this.#metrics.listWatch,
+        clock: this.#clock,
         path: '/api/v1/pods',
         resource: 'pods',
         fieldSelector: 'status.phase=Failed',

@@ -3,10 +3,14 @@
 // the reconcile's result decides what next — done, requeue after a delay, or an error retried with
 // per-key exponential backoff. Reconcilers therefore never depend on which event woke them.
 
+import { systemClock, type Clock, type TimerHandle } from '../delivery/clock.ts';
+
 export type ReconcileResult = { requeueAfterMs?: number } | void;
 
 export interface WorkQueueOptions {
   name: string;
+  /** time for requeue-after and backoff (tests pass a manual one) */
+  clock?: Clock;
   reconcile: (key: string) => Promise<ReconcileResult>;
   concurrency?: number;
   baseBackoffMs?: number;
@@ -16,18 +20,20 @@ export interface WorkQueueOptions {
 
 export class WorkQueue {
   readonly #o: Required<Omit<WorkQueueOptions, 'onError'>> & Pick<WorkQueueOptions, 'onError'>;
+  readonly #clock: Clock;
   readonly #queue: string[] = [];
   readonly #queued = new Set<string>();
   readonly #processing = new Set<string>();
   readonly #dirty = new Set<string>();
-  readonly #timers = new Map<string, { at: number; handle: NodeJS.Timeout }>();
+  readonly #timers = new Map<string, { at: number; handle: TimerHandle }>();
   readonly #failures = new Map<string, number>();
   #workers = 0;
   #stopped = false;
   #idle: (() => void)[] = [];
 
   constructor(opts: WorkQueueOptions) {
-    this.#o = { concurrency: 2, baseBackoffMs: 500, maxBackoffMs: 60_000, ...opts };
+    this.#o = { concurrency: 2, baseBackoffMs: 500, maxBackoffMs: 60_000, clock: systemClock, ...opts };
+    this.#clock = this.#o.clock;
   }
 
   add(key: string): void {
@@ -46,15 +52,14 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.#stopped) return;
     if (ms <= 0) return this.add(key);
-    const at = Date.now() + ms;
+    const at = this.#clock.now() + ms;
     const existing = this.#timers.get(key);
     if (existing !== undefined && existing.at <= at) return;
-    if (existing !== undefined) clearTimeout(existing.handle);
-    const handle = setTimeout(() => {
+    if (existing !== undefined) this.#clock.clearTimeout(existing.handle);
+    const handle = this.#clock.setTimeout(() => {
       this.#timers.delete(key);
       this.add(key);
     }, ms);
-    handle.unref();
     this.#timers.set(key, { at, handle });
   }
 
@@ -66,7 +71,7 @@ export class WorkQueue {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const { handle } of this.#timers.values()) clearTimeout(handle);
+    for (const { handle } of this.#timers.values()) this.#clock.clearTimeout(handle);
     this.#timers.clear();
     this.#queue.length = 0;
     this.#queued.clear();
