@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKS, matchRules, whyNotMatched, type MatchContext } from '../../../src/domain/match.ts';
+import {
+  CHECKS,
+  matchRules,
+  namespacesReached,
+  selectsJob,
+  whyNotMatched,
+  type MatchContext,
+} from '../../../src/domain/match.ts';
 import type { Outcome } from '../../../src/domain/outcome-types.ts';
 import { job, T2 } from './records.ts';
 import { nrule } from './rules.ts';
@@ -146,5 +153,54 @@ describe('matchRules', () => {
 
   it('returns nothing for no rules', () => {
     expect(matchRules(job(), failed, [], ctx)).toEqual({ matched: [], rejected: [] });
+  });
+});
+
+describe('selectsJob (whatever the outcome will be)', () => {
+  it('ignores the events a rule wants but nothing else', () => {
+    expect(selectsJob(nrule({ events: ['Cancelled'] }), job(), ctx)).toBe(true);
+    expect(selectsJob(nrule({ suspend: true }), job(), ctx)).toBe(false);
+    expect(
+      selectsJob(nrule({ selector: { jobSelector: { matchLabels: { app: 'web' } } } }), job(), ctx),
+    ).toBe(false);
+    expect(selectsJob(nrule({ selector: { jobNames: ['nightly-*'] } }), job(), ctx)).toBe(true);
+    expect(selectsJob(nrule({}, 'web'), job(), ctx)).toBe(false);
+  });
+});
+
+describe('namespacesReached (the admission policy scope)', () => {
+  const known = ['data', 'etl', 'web', 'jobherald-system'];
+  it("is the rule's own namespace by default", () => {
+    expect(namespacesReached(nrule(), known, ctx)).toEqual(['data']);
+  });
+
+  it('is the listed and selected namespaces, for a trusted rule', () => {
+    const trusted = (spec: Parameters<typeof nrule>[0]) => nrule(spec, 'jobherald-system');
+    expect(namespacesReached(trusted({ selector: { namespaces: ['data', 'web'] } }), known, ctx)).toEqual([
+      'data',
+      'web',
+    ]);
+    expect(
+      namespacesReached(
+        trusted({ selector: { namespaceSelector: { matchLabels: { team: 'data' } } } }),
+        known,
+        ctx,
+      ),
+    ).toEqual(['data', 'etl']);
+    expect(
+      namespacesReached(
+        trusted({
+          selector: { namespaces: ['data', 'web'], namespaceSelector: { matchLabels: { team: 'data' } } },
+        }),
+        known,
+        ctx,
+      ),
+    ).toEqual(['data']);
+  });
+
+  it("is only the rule's own namespace for a rule tenancy does not let reach further", () => {
+    expect(namespacesReached(nrule({ selector: { namespaces: ['data', 'web'] } }), known, ctx)).toEqual([
+      'data',
+    ]);
   });
 });
