@@ -170,7 +170,20 @@ export async function run(args: string[]): Promise<number> {
     const where = m.channel.startsWith('D') ? '@alice (DM)' : `#${channelName.get(m.channel) ?? m.channel}`;
     say(`  ${where.padEnd(14)} ${m.text.replace(/\s+/g, ' ').slice(0, 110)}`);
   }
-  await new Promise((r) => setTimeout(r, 500)); // let the last status writes land
+  // Rule status is written at most every 2 s: wait until each rule's history shows this run's deliveries.
+  const shows = async (rule: string, jobs: string[]): Promise<boolean> => {
+    const r = (await custom.getNamespacedCustomObject({
+      ...GROUP,
+      plural: 'notificationrules',
+      namespace: TENANT_NS,
+      name: rule,
+    })) as NotificationRule;
+    return jobs.every((n) => r.status?.deliveries?.some((d) => d.job === `${TENANT_NS}/${n}`) === true);
+  };
+  for (let waited = 0; waited < 10_000; waited += 250) {
+    if ((await shows('all-outcomes', jobNames)) && (await shows('failures-to-alice', [names.failed]))) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
   say('\nNotificationRules (kubectl get nrule -n demo):');
   for (const name of ['all-outcomes', 'failures-to-alice', 'private-ops']) {
     const r = (await custom.getNamespacedCustomObject({
