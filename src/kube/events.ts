@@ -4,13 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeConnection } from './connection.ts';
 
-export interface InvolvedObject {
-  apiVersion: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  uid?: string;
-}
+import type { EventSink, InvolvedObject } from '../reconcilers/sinks.ts';
+
+export type { InvolvedObject };
 
 interface Recorded {
   name: string;
@@ -20,7 +16,7 @@ interface Recorded {
 
 const WINDOW_MS = 10 * 60_000;
 
-export class EventRecorder {
+export class EventRecorder implements EventSink {
   readonly #connection: KubeConnection;
   readonly #component: string;
   readonly #recent = new Map<string, Recorded>();

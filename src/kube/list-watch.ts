@@ -190,7 +190,7 @@ export class ListWatch<R> {
     // The silence check runs from the request on: a server that never answers is as dead as a quiet one.
     this.#lastActivity = this.#clock.now();
     const every = Math.min(5_000, this.#opts.silenceMs / 2);
-    let silence: TimerHandle | undefined;
+    let silence: TimerHandle = undefined;
     const watchSilence = (): void => {
       silence = this.#clock.setTimeout(() => {
         if (this.#clock.now() - this.#lastActivity > this.#opts.silenceMs) {

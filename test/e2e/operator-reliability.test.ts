@@ -1,7 +1,12 @@
 // Reliability (quality-bars R1–R4): crashes, outages, first install, Slack rate-limit storms and two
 // replicas. Each test runs its own operator process(es) so it can kill and restart them.
 import { afterEach, describe, expect, it } from 'vitest';
-import { messageText, useOperatorEnvironment } from '../support/environment.ts';
+import {
+  messageText,
+  readyRule as _readyRule,
+  useOperatorEnvironment,
+  useOperatorProcesses,
+} from '../support/environment.ts';
 import type { EmulatedMessage } from '../../src/dev/slack-emulator/index.ts';
 import type { NotificationRuleSpec } from '../../src/api/types.ts';
 import {
@@ -15,33 +20,17 @@ import {
   waitForJob,
 } from '../support/kube.ts';
 import { restartComponent } from '../../src/dev/cluster/control-plane.ts';
-import {
-  createRule,
-  getRule,
-  startOperator,
-  waitForCondition,
-  type OperatorProcess,
-} from '../support/operator.ts';
+import { getRule } from '../support/operator.ts';
 
 const env = useOperatorEnvironment({ startOperator: false });
-const running: OperatorProcess[] = [];
+const processes = useOperatorProcesses(env);
+const running = processes.running;
+const operator = (opts: { leaderElect?: boolean } = {}) => processes.start(opts);
+const kill = processes.kill;
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((o) => o.stop()));
   await env.slack.control.clearFaults();
 });
-
-async function operator(opts: { leaderElect?: boolean } = {}): Promise<OperatorProcess> {
-  const proc = await startOperator({ namespace: env.opNs, leaderElect: opts.leaderElect });
-  running.push(proc);
-  await proc.waitReady();
-  return proc;
-}
-
-async function kill(proc: OperatorProcess): Promise<void> {
-  await proc.kill();
-  running.splice(running.indexOf(proc), 1);
-}
 
 const text = messageText;
 /** How many times each Job is mentioned across messages (a digest mentions many Jobs once each). */
@@ -64,15 +53,8 @@ async function allMentioned(channel: string, jobs: string[], timeoutMs = 60_000)
   });
 }
 
-async function readyRule(namespace: string, name: string, spec: Partial<NotificationRuleSpec>) {
-  await createRule(namespace, name, {
-    integrationRef: { name: 'acme', namespace: env.opNs },
-    events: ['Succeeded', 'Failed', 'Cancelled'],
-    destinations: [{ channel: 'alerts' }],
-    ...spec,
-  });
-  return waitForCondition(() => getRule(namespace, name), { status: 'True' });
-}
+const readyRule = (namespace: string, name: string, spec: Partial<NotificationRuleSpec>) =>
+  _readyRule(env, namespace, name, spec);
 
 describe('operator reliability', () => {
   const ns = useNamespace('rel');
@@ -212,10 +194,7 @@ describe('operator reliability', () => {
   it('R3: two replicas send each alert once; when the leader dies the standby takes over', async () => {
     const a = await operator({ leaderElect: true });
     const b = await operator({ leaderElect: true });
-    const leaderOf = async () => {
-      for (const p of running) if (/^jobherald_leader 1$/m.test(await p.metrics().catch(() => ''))) return p;
-      return undefined;
-    };
+    const leaderOf = processes.leader;
     const leader = await eventually('a leader', leaderOf);
     await readyRule(ns(), 'ha', { events: ['Succeeded'] });
     const id = uniqueName('ha');

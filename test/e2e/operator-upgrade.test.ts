@@ -1,11 +1,11 @@
 // Upgrading from jobherald 0.1, whose delivery ledger lived in each rule's status.ledger: the rule here is
 // written in exactly that format, as 0.1 left it, and the new operator must read it once, honour it (send
 // nothing it says was sent or handled, alert what it armed and is gone), record it on the Jobs, and drop it.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { destinationId, destinationRef } from '../../src/delivery/destination.ts';
 import { KubeConnection } from '../../src/kube/connection.ts';
 import type { EmulatedMessage } from '../../src/dev/slack-emulator/index.ts';
-import { messageText, useOperatorEnvironment } from '../support/environment.ts';
+import { messageText, useOperatorEnvironment, useOperatorProcesses } from '../support/environment.ts';
 import {
   createJob,
   eventually,
@@ -16,14 +16,10 @@ import {
   waitForJob,
   waitForJobCondition,
 } from '../support/kube.ts';
-import { createRule, getRule, startOperator, type OperatorProcess } from '../support/operator.ts';
+import { createRule, getRule } from '../support/operator.ts';
 
 const env = useOperatorEnvironment({ startOperator: false });
-const running: OperatorProcess[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((o) => o.stop()));
-});
+const processes = useOperatorProcesses(env);
 
 const about = (messages: EmulatedMessage[], job: string) =>
   messages.filter((m) => new RegExp(`/${job}(?![a-z0-9-])`).test(messageText(m)));
@@ -79,9 +75,7 @@ describe('upgrading from the 0.1 ledger in rule status', () => {
     const rulePath = `/apis/jobherald.dev/v1alpha1/namespaces/${ns()}/notificationrules/legacy`;
     await new KubeConnection(kube().kc).mergePatch(`${rulePath}/status`, { status: { ledger } });
 
-    const first = await startOperator({ namespace: env.opNs });
-    running.push(first);
-    await first.waitReady();
+    const first = await processes.start();
     await env.slack.control.waitForMessages({
       channel: 'alerts',
       timeoutMs: 30_000,
@@ -97,10 +91,8 @@ describe('upgrading from the 0.1 ledger in rule status', () => {
 
     // a restart: the record on the Jobs and alertsSince carry it all
     await first.stop();
-    running.splice(0);
-    const second = await startOperator({ namespace: env.opNs });
-    running.push(second);
-    await second.waitReady();
+    processes.running.splice(0);
+    await processes.start();
     await createJob(ns(), control);
     await env.slack.control.waitForMessages({
       channel: 'alerts',

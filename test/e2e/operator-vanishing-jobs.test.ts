@@ -3,10 +3,15 @@
 // Every assertion reads the cluster or the Slack emulator from outside the operator: Job metadata as the API
 // server serves it, alerts as Slack received them. The admission-policy variants are in
 // operator-admission.test.ts; here the operator adds its finalizer when it first sees a matched Job.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EmulatedMessage } from '../../src/dev/slack-emulator/index.ts';
 import type { NotificationRuleSpec } from '../../src/api/types.ts';
-import { messageText, useOperatorEnvironment } from '../support/environment.ts';
+import {
+  messageText,
+  readyRule as _readyRule,
+  useOperatorEnvironment,
+  useOperatorProcesses,
+} from '../support/environment.ts';
 import {
   createJob,
   createNamespace,
@@ -19,44 +24,15 @@ import {
   waitForJob,
   waitForJobCondition,
 } from '../support/kube.ts';
-import {
-  createRule,
-  getRule,
-  patchSpec,
-  startOperator,
-  waitForCondition,
-  type OperatorProcess,
-} from '../support/operator.ts';
+import { getRule, patchSpec } from '../support/operator.ts';
 import { apiServerJobPatches, JobWriteRecorder } from '../support/job-writes.ts';
 
 const env = useOperatorEnvironment({ startOperator: false });
-const running: OperatorProcess[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((o) => o.stop()));
-});
-
-async function operator(opts: { leaderElect?: boolean; args?: string[] } = {}): Promise<OperatorProcess> {
-  const proc = await startOperator({ namespace: env.opNs, ...opts });
-  running.push(proc);
-  await proc.waitReady();
-  return proc;
-}
-
-async function kill(proc: OperatorProcess): Promise<void> {
-  await proc.kill();
-  running.splice(running.indexOf(proc), 1);
-}
-
-async function readyRule(namespace: string, name: string, spec: Partial<NotificationRuleSpec> = {}) {
-  await createRule(namespace, name, {
-    integrationRef: { name: 'acme', namespace: env.opNs },
-    events: ['Succeeded', 'Failed', 'Cancelled'],
-    destinations: [{ channel: 'alerts' }],
-    ...spec,
-  });
-  return waitForCondition(() => getRule(namespace, name), { status: 'True' });
-}
+const processes = useOperatorProcesses(env);
+const operator = processes.start;
+const kill = processes.kill;
+const readyRule = (namespace: string, name: string, spec: Partial<NotificationRuleSpec> = {}) =>
+  _readyRule(env, namespace, name, spec);
 
 /** Alerts in #alerts naming exactly this Job (not a longer name that starts with it). */
 const about = (messages: EmulatedMessage[], job: string) =>
@@ -163,10 +139,7 @@ describe('Jobs that vanish', () => {
   it('two replicas: TTL-0 Jobs that finish while the leader is dead are alerted once by the new leader', async () => {
     const a = await operator({ leaderElect: true });
     const b = await operator({ leaderElect: true });
-    const leaderOf = async () => {
-      for (const p of running) if (/^jobherald_leader 1$/m.test(await p.metrics().catch(() => ''))) return p;
-      return undefined;
-    };
+    const leaderOf = processes.leader;
     const leader = await eventually('a leader', leaderOf);
     await readyRule(ns(), 'ha');
     const id = uniqueName('f');

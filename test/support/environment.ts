@@ -1,7 +1,8 @@
 // The shared setting of the operator e2e files: one Slack emulator and one operator namespace per file,
 // holding the `acme` SlackIntegration (token xoxb-demo, open to every namespace), and optionally a running
 // operator. Also the helpers that find alerts about a Job in the emulator.
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { NotificationRule, NotificationRuleSpec } from '../../src/api/types.ts';
 import {
   startSlackEmulator,
   type EmulatedMessage,
@@ -10,9 +11,12 @@ import {
 import { createNamespace, deleteNamespace, uniqueName } from './kube.ts';
 import {
   createIntegration,
+  createRule,
   createTokenSecret,
+  getRule,
   installCrds,
   startOperator,
+  waitForCondition,
   type OperatorProcess,
 } from './operator.ts';
 
@@ -67,4 +71,51 @@ export async function alertsAbout(
     until: (messages) => jobs.every((job) => messages.some(mentioning(job))),
   });
   return found.filter((m) => jobs.some((job) => mentioning(job)(m)));
+}
+
+/**
+ * Operator processes a test starts, kills and restarts itself (the environment was made with
+ * `startOperator: false`); each is stopped after its test.
+ */
+export function useOperatorProcesses(env: OperatorEnvironment) {
+  const running: OperatorProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((o) => o.stop()));
+  });
+  return {
+    running,
+    /** a new `jobherald controller` for the environment, ready */
+    start: async (opts: { leaderElect?: boolean; args?: string[] } = {}): Promise<OperatorProcess> => {
+      const proc = await startOperator({ namespace: env.opNs, ...opts });
+      running.push(proc);
+      await proc.waitReady();
+      return proc;
+    },
+    /** SIGKILL: a crash */
+    kill: async (proc: OperatorProcess): Promise<void> => {
+      await proc.kill();
+      running.splice(running.indexOf(proc), 1);
+    },
+    /** the running process that holds the Lease, from its own metrics */
+    leader: async (): Promise<OperatorProcess | undefined> => {
+      for (const p of running) if (/^jobherald_leader 1$/m.test(await p.metrics().catch(() => ''))) return p;
+      return undefined;
+    },
+  };
+}
+
+/** A rule through the environment's `acme` integration (all outcomes to #alerts unless `spec` says), Ready. */
+export async function readyRule(
+  env: OperatorEnvironment,
+  namespace: string,
+  name: string,
+  spec: Partial<NotificationRuleSpec> = {},
+): Promise<NotificationRule> {
+  await createRule(namespace, name, {
+    integrationRef: { name: 'acme', namespace: env.opNs },
+    events: ['Succeeded', 'Failed', 'Cancelled'],
+    destinations: [{ channel: 'alerts' }],
+    ...spec,
+  });
+  return waitForCondition(() => getRule(namespace, name), { status: 'True' });
 }
