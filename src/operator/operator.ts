@@ -98,6 +98,8 @@ export class Operator {
   readonly #metrics: OperatorMetrics;
   #failedPods: ListWatch<FailedPodRecord> | undefined;
   #namespacesVersion = 0;
+  /** namespaces being deleted, or deleted in the last minutes → their deletionTimestamp (see below) */
+  readonly #namespaceDeletions = new Map<string, string>();
   #leading = false;
   #stopping = false;
   #sweepTimer: unknown;
@@ -176,7 +178,8 @@ export class Operator {
       },
     });
     this.namespacesWatch = watch('/api/v1/namespaces', 'namespaces', namespaceRecord, {
-      onChange: () => {
+      onChange: (type, namespace) => {
+        this.#rememberNamespaceDeletion(type, namespace);
         this.#namespacesVersion++;
         if (this.rulesWatch.isSynced) for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
         this.#updateAdmissionScope();
@@ -260,7 +263,7 @@ export class Operator {
         activeRules: () => this.rules.deliverable(),
         matchContext: () => this.#matchContext(),
         failedPods: (job) => this.#failedPodDetails(job),
-        namespaceDeletion: (namespace) => this.namespacesWatch.store.get(namespace)?.deletionTimestamp,
+        namespaceDeletion: (namespace) => this.#namespaceDeletions.get(namespace),
       },
       jobs: this.jobWriter,
       report: {
@@ -451,6 +454,25 @@ export class Operator {
       },
       { onChange: () => undefined },
     ).start();
+  }
+
+  /**
+   * A namespace's deletion time, kept a while after the namespace is gone: its last Jobs' DELETED events can
+   * arrive after the namespace's own (separate watches), and must still be judged as cancelled by it.
+   */
+  #rememberNamespaceDeletion(type: ChangeType, namespace: NamespaceRecord): void {
+    if (type === 'added' && namespace.deletionTimestamp === undefined) {
+      this.#namespaceDeletions.delete(namespace.name); // a new namespace of the same name
+      return;
+    }
+    if (namespace.deletionTimestamp === undefined) return;
+    const at = namespace.deletionTimestamp;
+    this.#namespaceDeletions.set(namespace.name, at);
+    if (type === 'deleted') {
+      this.#clock.setTimeout(() => {
+        if (this.#namespaceDeletions.get(namespace.name) === at) this.#namespaceDeletions.delete(namespace.name);
+      }, 10 * 60_000);
+    }
   }
 
   /** Which rules deliver changed: hold or release Jobs accordingly (one sweep per burst of changes). */
