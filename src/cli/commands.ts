@@ -21,6 +21,11 @@ export const commands: Record<string, Command> = {
     summary: 'build|up|down|status|token: a local control plane built from the Go module proxy',
     load: () => import('./dev-cluster.ts'),
   },
+  'release-finalizers': {
+    summary:
+      '[--delete-admission-binding NAME] [--dry-run]: on uninstall, free Jobs from the delivery finalizer',
+    load: () => import('./release-finalizers.ts'),
+  },
   render: {
     summary: '--job JOB.yaml [--outcome Failed] [--rule RULE.yaml]: preview the Slack message for a Job',
     load: () => import('./render.ts'),

@@ -147,7 +147,12 @@ describe("the operator with exactly the chart's RBAC (R9)", () => {
     // The release namespace is the operator's namespace and (by default) its only integration namespace.
     release = `jobherald-${randomBytes(3).toString('hex')}`;
     const rendered = parseDocuments(
-      helmTemplate({ release, namespace: opNs, values: { clusterName: 'r9' } }),
+      // the admission policy on, so that its RBAC (the uninstall hook's ClusterRole) is applied too
+      helmTemplate({
+        release,
+        namespace: opNs,
+        values: { clusterName: 'r9', 'admissionPolicy.enabled': true },
+      }),
     );
     applied = ofKind(rendered, ...RBAC_KINDS);
     await applyObjects(applied);
@@ -300,6 +305,31 @@ describe("the operator with exactly the chart's RBAC (R9)", () => {
         403,
       );
       expect(await forbidden(() => token.get(`${jobs}/${job}`))).toBe(403); // list and watch only
+    });
+
+    it('reaches no ConfigMap but its own, and can delete no admission object but its own binding', async () => {
+      const configMaps = `/api/v1/namespaces/${opNs}/configmaps`;
+      expect(await forbidden(() => token.get(`${configMaps}/someone-elses`))).toBe(403);
+      expect(
+        await forbidden(() => token.mergePatch(`${configMaps}/someone-elses`, { data: { x: '' } })),
+      ).toBe(403);
+      expect(await forbidden(() => token.get(configMaps, { limit: 1 }))).toBe(403);
+      expect(
+        await forbidden(() =>
+          token.get(`/api/v1/namespaces/${rulesNs}/configmaps/${release}-watched-namespaces`),
+        ),
+      ).toBe(403);
+      const admission = '/apis/admissionregistration.k8s.io/v1';
+      expect(
+        await forbidden(() =>
+          token.json('DELETE', `${admission}/mutatingadmissionpolicybindings/someone-elses`),
+        ),
+      ).toBe(403);
+      expect(
+        await forbidden(() =>
+          token.json('DELETE', `${admission}/mutatingadmissionpolicies/${release}-delivery-finalizer`),
+        ),
+      ).toBe(403);
     });
 
     it('cannot touch another Lease', async () => {

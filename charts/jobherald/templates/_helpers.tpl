@@ -53,3 +53,31 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "jobherald.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{/*
+"true" when the chart renders the MutatingAdmissionPolicy that adds the delivery finalizer at admission, else
+empty. admissionPolicy.enabled is auto (render when the cluster serves
+admissionregistration.k8s.io/v1 MutatingAdmissionPolicy, as Helm's .Capabilities tell: `helm install`
+asks the cluster, `helm template` needs --api-versions), true or false; finalizers.enabled: false turns it off
+too, since the policy would add a finalizer nobody removes.
+*/}}
+{{- define "jobherald.admissionPolicy" -}}
+{{- $mode := toString .Values.admissionPolicy.enabled -}}
+{{- if not (has $mode (list "auto" "true" "false")) -}}
+{{- fail (printf "admissionPolicy.enabled must be auto, true or false, not %q" $mode) -}}
+{{- end -}}
+{{- $served := .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy" -}}
+{{- if and .Values.finalizers.enabled (or (eq $mode "true") (and (eq $mode "auto") $served)) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The ConfigMap whose data keys are the namespaces active rules reach (the operator keeps it). */}}
+{{- define "jobherald.admissionParams" -}}
+{{- printf "%s-watched-namespaces" (include "jobherald.fullname" .) -}}
+{{- end -}}
+
+{{/* The MutatingAdmissionPolicy and its binding share this name. */}}
+{{- define "jobherald.admissionPolicyName" -}}
+{{- printf "%s-delivery-finalizer" (include "jobherald.fullname" .) -}}
+{{- end -}}
