@@ -19,7 +19,7 @@
 import type { NotificationRule } from '../api/types.ts';
 import type { FailedPodDetail, JobRecord } from '../domain/job.ts';
 import type { Outcome } from '../domain/outcome-types.ts';
-import { currentOutcome, detectOutcome, isFinished, isRunning } from '../domain/outcome.ts';
+import { currentOutcome, isFinished, isRunning, showsStarted } from '../domain/outcome.ts';
 import { selectsJob } from '../domain/match.ts';
 import { renderAlert } from '../domain/render.ts';
 import { rfc3339 } from '../domain/time.ts';
@@ -192,14 +192,17 @@ export class DeliveryPipeline {
   #gone(job: JobRecord, previous: JobRecord | undefined): void {
     const book = this.#books.get(job.uid);
     if (book !== undefined) book.gone = true;
-    // A Job whose deletion we saw (deletionTimestamp) is judged as while it was terminating, so the record made
-    // then covers it; one that vanished without (no finalizer held it) by its last states. A relist's synthetic
+    // Judged like a Job being deleted, by the same function: a Job we held shows its deletionTimestamp; one
+    // that vanished at once (no finalizer held it, or ours was the last) was deleted now. A relist's synthetic
     // delete carries the last state we saw: the Job may have finished in the gap.
     const synthetic = previous === job;
-    let outcome =
-      job.deletionTimestamp !== undefined
-        ? this.#detect(job)
-        : detectOutcome(previous, job, 'deleted', rfc3339(this.#o.clock.now()));
+    const started = this.#seenRunning.has(job.uid) || (previous !== undefined && showsStarted(previous));
+    const deletion = job.deletionTimestamp ?? rfc3339(this.#o.clock.now());
+    let outcome = currentOutcome(
+      { ...job, deletionTimestamp: deletion },
+      started,
+      this.#o.sources.namespaceDeletion(job.namespace),
+    );
     if (outcome?.cancellation === 'Deleted' && job.deletionTimestamp === undefined && synthetic) {
       outcome = { ...outcome, message: unseenDeletion(job.ttlSecondsAfterFinished !== undefined) };
     }
@@ -273,7 +276,11 @@ export class DeliveryPipeline {
           uid: job.uid,
           event: outcome.event,
           reason: outcome.reason,
+          at: outcome.at,
           rules: owed.map((o) => o.active.rule.key),
+          held: job.held === true,
+          deletion: job.deletionTimestamp,
+          record: job.delivered,
         },
         'outcome owed',
       );

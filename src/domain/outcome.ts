@@ -12,14 +12,12 @@
 import type { JobConditionRecord, JobRecord } from './job.ts';
 import type { Outcome } from './outcome-types.ts';
 
-export type JobEvent = 'upsert' | 'deleted';
-
 function trueCondition(job: JobRecord, type: string): JobConditionRecord | undefined {
   return job.conditions.find((c) => c.type === type && c.status === 'True');
 }
 
 /** Whether the Job ran at some point, as far as this one state shows. */
-function showsStarted(job: JobRecord): boolean {
+export function showsStarted(job: JobRecord): boolean {
   return job.startTime !== undefined || job.active > 0 || job.succeeded > 0 || job.failed > 0;
 }
 
@@ -68,50 +66,6 @@ export function terminalOutcome(job: JobRecord): Outcome | undefined {
   return finishedOutcome(job) ?? suspendedOutcome(job, showsStarted(job), job.creationTimestamp);
 }
 
-function sameOutcome(a: Outcome | undefined, b: Outcome | undefined): boolean {
-  return a !== undefined && b !== undefined && a.event === b.event && a.at === b.at && a.reason === b.reason;
-}
-
-/**
- * The outcome revealed by one watch event on a Job, or undefined.
- *
- * - `previous` is the last state the store held (undefined: first sight, e.g. the initial list after a
- *   restart; the terminal outcome is then returned and the ledger decides whether it was already sent).
- * - `current` is the new state; for `deleted` it is the final state the DELETED event carried.
- * - `observedAt` (RFC 3339) is when the event was seen; it is the `at` of a deletion.
- *
- * An upsert returns an outcome only when it differs from the one `previous` already showed, so a label
- * change on a finished Job returns nothing. A deletion returns the Job's terminal outcome if it had one
- * (idempotent: the ledger dedupes), Cancelled/Deleted if it had started but not finished, and nothing for
- * a Job that never ran. An upsert carrying deletionTimestamp (finalizers pending) is not yet a deletion.
- */
-export function detectOutcome(
-  previous: JobRecord | undefined,
-  current: JobRecord,
-  event: JobEvent,
-  observedAt: string,
-): Outcome | undefined {
-  const started = showsStarted(current) || (previous !== undefined && showsStarted(previous));
-
-  if (event === 'deleted') {
-    const finished =
-      finishedOutcome(current) ?? (previous !== undefined ? finishedOutcome(previous) : undefined);
-    if (finished !== undefined) return finished;
-    const suspended = suspendedOutcome(current, started, observedAt);
-    if (suspended !== undefined) return suspended;
-    if (!started) return undefined;
-    return { event: 'Cancelled', reason: 'Deleted', cancellation: 'Deleted', at: observedAt };
-  }
-
-  const now = finishedOutcome(current) ?? suspendedOutcome(current, started, observedAt);
-  if (now === undefined) return undefined;
-  const before =
-    previous === undefined
-      ? undefined
-      : (finishedOutcome(previous) ?? suspendedOutcome(previous, true, observedAt));
-  return sameOutcome(now, before) ? undefined : now;
-}
-
 /**
  * The outcome a Job's current state shows, a deletion in progress included: what the pipeline re-evaluates on
  * every change, so one function decides, whichever event woke it.
@@ -122,7 +76,6 @@ export function detectOutcome(
  *   the same second as the deletion counts as finished.
  * - A Job being deleted that had started and had not finished is Cancelled (Deleted) at the deletion time.
  * - Otherwise the terminal outcome, or Cancelled (Suspended) for a started Job now suspended.
- *
  * - A Job that failed once its namespace was being deleted was cancelled: the namespace controller deletes its
  *   pods before the Job, so the Job controller marks it Failed (BackoffLimitExceeded) on the way out. A Job that
  *   completed then really did finish.

@@ -3,9 +3,8 @@
 // deleted while the operator is down or failing over is alerted once with its real outcome, and a matched Job
 // costs at most one write. operator-vanishing-jobs.test.ts has the same scenarios without the policy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EmulatedMessage } from '../../src/dev/slack-emulator/index.ts';
 import {
-  messageText,
+  alertTexts,
   readyRule,
   useOperatorEnvironment,
   useOperatorProcesses,
@@ -19,7 +18,9 @@ import {
   kube,
   uniqueName,
   useNamespace,
+  waitFinishedAndDeleted,
   waitForJobCondition,
+  waitGone,
 } from '../support/kube.ts';
 import {
   installAdmissionPolicy,
@@ -45,38 +46,9 @@ afterAll(async () => {
 const operator = (opts: { leaderElect?: boolean } = {}) =>
   processes.start({ ...opts, args: [`--admission-params=${policy.params}`] });
 
-const about = (messages: EmulatedMessage[], job: string) =>
-  messages.filter((m) => new RegExp(`/${job}(?![a-z0-9-])`).test(messageText(m)));
-
-async function alertsFor(jobs: string[], timeoutMs = 30_000): Promise<Map<string, string[]>> {
-  const all = await env.slack.control.waitForMessages({
-    channel: 'alerts',
-    timeoutMs,
-    until: (messages) => jobs.every((j) => about(messages, j).length > 0),
-  });
-  return new Map(jobs.map((j) => [j, about(all, j).map(messageText)]));
-}
-
-/** The Job has finished and the TTL controller asked to delete it: the finalizer keeps it, Terminating. */
-const terminating = (namespace: string, name: string) =>
-  eventually(
-    `${namespace}/${name} to finish and wait in Terminating`,
-    async () => {
-      const job = await kube()
-        .batch.readNamespacedJob({ name, namespace })
-        .catch(() => undefined);
-      const finished = (job?.status?.conditions ?? []).some(
-        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
-      );
-      return finished && job?.metadata?.deletionTimestamp !== undefined ? true : undefined;
-    },
-    60_000,
-  );
-
-const gone = (namespace: string, name: string) =>
-  eventually(`${namespace}/${name} to be gone`, async () =>
-    (await jobMetadata(namespace, name)) === undefined ? true : undefined,
-  );
+const alertsFor = (jobs: string[]) => alertTexts(env.slack, 'alerts', jobs);
+const terminating = waitFinishedAndDeleted;
+const gone = waitGone;
 
 const TTL0 = { spec: { ttlSecondsAfterFinished: 0 } };
 
@@ -96,7 +68,7 @@ describe('with the admission policy', () => {
     const bad = `bad-${id}`;
     await createJob(ns(), ok, TTL0);
     await createJob(ns(), bad, { exitCode: 2, ...TTL0 });
-    for (const j of [before, ok, bad]) await terminating(ns(), j);
+    for (const j of [before, ok, bad]) expect(await terminating(ns(), j)).toBe('terminating');
 
     await operator();
     const alerts = await alertsFor([before, ok, bad]);
@@ -117,7 +89,7 @@ describe('with the admission policy', () => {
     const jobs = [`ok-${id}`, `bad-${id}`];
     await createJob(ns(), jobs[0]!, TTL0);
     await createJob(ns(), jobs[1]!, { exitCode: 1, ...TTL0 });
-    for (const j of jobs) await terminating(ns(), j);
+    for (const j of jobs) expect(await terminating(ns(), j)).toBe('terminating');
     const standby = leader === a ? b : a;
     await eventually(
       'the standby to lead',

@@ -4,10 +4,10 @@
 // server serves it, alerts as Slack received them. The admission-policy variants are in
 // operator-admission.test.ts; here the operator adds its finalizer when it first sees a matched Job.
 import { describe, expect, it } from 'vitest';
-import type { EmulatedMessage } from '../../src/dev/slack-emulator/index.ts';
 import type { NotificationRuleSpec } from '../../src/api/types.ts';
 import {
-  messageText,
+  aboutJob,
+  alertTexts,
   readyRule as _readyRule,
   useOperatorEnvironment,
   useOperatorProcesses,
@@ -21,8 +21,11 @@ import {
   kube,
   uniqueName,
   useNamespace,
+  waitFinishedAndDeleted,
   waitForJob,
   waitForJobCondition,
+  waitGone,
+  waitHeld,
 } from '../support/kube.ts';
 import { getRule, patchSpec } from '../support/operator.ts';
 import { apiServerJobPatches, JobWriteRecorder } from '../support/job-writes.ts';
@@ -34,47 +37,11 @@ const kill = processes.kill;
 const readyRule = (namespace: string, name: string, spec: Partial<NotificationRuleSpec> = {}) =>
   _readyRule(env, namespace, name, spec);
 
-/** Alerts in #alerts naming exactly this Job (not a longer name that starts with it). */
-const about = (messages: EmulatedMessage[], job: string) =>
-  messages.filter((m) => new RegExp(`/${job}(?![a-z0-9-])`).test(messageText(m)));
-
-async function alertsFor(jobs: string[], timeoutMs = 30_000): Promise<Map<string, EmulatedMessage[]>> {
-  const all = await env.slack.control.waitForMessages({
-    channel: 'alerts',
-    timeoutMs,
-    until: (messages) => jobs.every((j) => about(messages, j).length > 0),
-  });
-  return new Map(jobs.map((j) => [j, about(all, j)]));
-}
-
-const held = (namespace: string, name: string) =>
-  eventually(`${namespace}/${name} to be held`, async () =>
-    (await jobMetadata(namespace, name))?.held === true ? true : undefined,
-  );
-
-const gone = (namespace: string, name: string, timeoutMs = 30_000) =>
-  eventually(
-    `${namespace}/${name} to be gone`,
-    async () => ((await jobMetadata(namespace, name)) === undefined ? true : undefined),
-    timeoutMs,
-  );
-
-/** Waits until a Job has finished and is being deleted (held by the finalizer, or gone without one). */
-const finishedAndDeleted = (namespace: string, name: string) =>
-  eventually(
-    `${namespace}/${name} to finish and be deleted`,
-    async () => {
-      const job = await kube()
-        .batch.readNamespacedJob({ name, namespace })
-        .catch(() => undefined);
-      if (job === undefined) return 'gone';
-      const finished = (job.status?.conditions ?? []).some(
-        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
-      );
-      return finished && job.metadata?.deletionTimestamp !== undefined ? 'terminating' : undefined;
-    },
-    60_000,
-  );
+const about = aboutJob;
+const alertsFor = (jobs: string[], timeoutMs?: number) => alertTexts(env.slack, 'alerts', jobs, timeoutMs);
+const held = waitHeld;
+const gone = waitGone;
+const finishedAndDeleted = waitFinishedAndDeleted;
 
 const TTL0 = { spec: { ttlSecondsAfterFinished: 0 } };
 
@@ -103,11 +70,11 @@ describe('Jobs that vanish', () => {
 
     await operator();
     const alerts = await alertsFor([ok, bad]);
-    expect(alerts.get(ok)!.map(messageText).join()).toMatch(/Succeeded/);
-    expect(alerts.get(bad)!.map(messageText).join()).toMatch(/Failed/);
+    expect(alerts.get(ok)!.join()).toMatch(/Succeeded/);
+    expect(alerts.get(bad)!.join()).toMatch(/Failed/);
     for (const j of [ok, bad]) {
       expect(alerts.get(j)).toHaveLength(1);
-      expect(alerts.get(j)!.map(messageText).join()).not.toMatch(/Cancelled/);
+      expect(alerts.get(j)!.join()).not.toMatch(/Cancelled/);
       await gone(ns(), j); // released: the TTL deletion completes
     }
     expect(about(await env.slack.control.messages('alerts'), unseen)).toHaveLength(0);
@@ -128,8 +95,8 @@ describe('Jobs that vanish', () => {
     await operator();
     const alerts = await alertsFor([long]);
     expect(alerts.get(long)).toHaveLength(1);
-    expect(messageText(alerts.get(long)![0]!)).toMatch(/Cancelled/);
-    expect(messageText(alerts.get(long)![0]!)).toMatch(/deleted before it finished/);
+    expect(alerts.get(long)![0]!).toMatch(/Cancelled/);
+    expect(alerts.get(long)![0]!).toMatch(/deleted before it finished/);
     await gone(ns(), long);
     // the other one is still running and still held; nothing was said about it
     expect((await jobMetadata(ns(), done))?.held).toBe(true);
@@ -156,8 +123,8 @@ describe('Jobs that vanish', () => {
       40_000,
     );
     const alerts = await alertsFor(jobs);
-    expect(alerts.get(jobs[0]!)!.map(messageText)).toEqual([expect.stringMatching(/Succeeded/)]);
-    expect(alerts.get(jobs[1]!)!.map(messageText)).toEqual([expect.stringMatching(/Failed/)]);
+    expect(alerts.get(jobs[0]!)!).toEqual([expect.stringMatching(/Succeeded/)]);
+    expect(alerts.get(jobs[1]!)!).toEqual([expect.stringMatching(/Failed/)]);
     for (const j of jobs) await gone(ns(), j);
   });
 
@@ -198,7 +165,7 @@ describe('Jobs that vanish', () => {
     await kube().batch.deleteNamespacedCronJob({ name: cron, namespace: ns() });
     await operator();
     const alerts = await alertsFor([run]);
-    expect(alerts.get(run)!.map(messageText)).toEqual([expect.stringMatching(/Succeeded/)]);
+    expect(alerts.get(run)!).toEqual([expect.stringMatching(/Succeeded/)]);
     await gone(ns(), run);
   });
 
@@ -297,10 +264,10 @@ describe('Jobs that vanish', () => {
       // the running one was cancelled by the deletion and said so, once (its pods went first, so the Job
       // controller called it Failed on the way out: that is not a failure)
       const alerts = await alertsFor([`run-${id}`, `fin-${id}`]);
-      expect(alerts.get(`run-${id}`)!.map(messageText)).toEqual([
+      expect(alerts.get(`run-${id}`)!).toEqual([
         expect.stringMatching(/Cancelled.*namespace .* was deleted/),
       ]);
-      expect(alerts.get(`fin-${id}`)!.map(messageText)).toEqual([expect.stringMatching(/Succeeded/)]);
+      expect(alerts.get(`fin-${id}`)!).toEqual([expect.stringMatching(/Succeeded/)]);
     } finally {
       await deleteNamespace(doomed);
     }

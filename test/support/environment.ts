@@ -119,3 +119,22 @@ export async function readyRule(
   });
   return waitForCondition(() => getRule(namespace, name), { status: 'True' });
 }
+
+/** The messages that name exactly this Job (not a longer name that starts with it). */
+export const aboutJob = (messages: EmulatedMessage[], job: string): EmulatedMessage[] =>
+  messages.filter((m) => new RegExp(`/${job}(?![a-z0-9-])`).test(messageText(m)));
+
+/** Waits until every Job has an alert in the channel; each Job's alerts, as text. */
+export async function alertTexts(
+  slack: SlackEmulator,
+  channel: string,
+  jobs: string[],
+  timeoutMs = 30_000,
+): Promise<Map<string, string[]>> {
+  const all = await slack.control.waitForMessages({
+    channel,
+    timeoutMs,
+    until: (messages) => jobs.every((j) => aboutJob(messages, j).length > 0),
+  });
+  return new Map(jobs.map((j) => [j, aboutJob(all, j).map(messageText)]));
+}

@@ -205,3 +205,37 @@ export const eventually = <T>(
   probe: () => Promise<T | undefined>,
   timeoutMs = 30_000,
 ): Promise<T> => waitFor(what, probe, { timeoutMs });
+
+/** Waits until the Job carries jobherald's delivery finalizer. */
+export const waitHeld = (namespace: string, name: string): Promise<true> =>
+  eventually(`${namespace}/${name} to be held`, async () =>
+    (await jobMetadata(namespace, name))?.held === true ? true : undefined,
+  );
+
+/** Waits until the Job no longer exists. */
+export const waitGone = (namespace: string, name: string, timeoutMs = 30_000): Promise<true> =>
+  eventually(
+    `${namespace}/${name} to be gone`,
+    async () => ((await jobMetadata(namespace, name)) === undefined ? true : undefined),
+    timeoutMs,
+  );
+
+/**
+ * Waits until the Job has finished and its deletion was asked (TTL, history limit): 'terminating' while a
+ * finalizer keeps it, 'gone' when nothing did.
+ */
+export const waitFinishedAndDeleted = (namespace: string, name: string): Promise<'gone' | 'terminating'> =>
+  eventually(
+    `${namespace}/${name} to finish and be deleted`,
+    async () => {
+      const job = await kube()
+        .batch.readNamespacedJob({ name, namespace })
+        .catch(() => undefined);
+      if (job === undefined) return 'gone' as const;
+      const finished = (job.status?.conditions ?? []).some(
+        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+      );
+      return finished && job.metadata?.deletionTimestamp !== undefined ? ('terminating' as const) : undefined;
+    },
+    60_000,
+  );
