@@ -470,7 +470,8 @@ export class Operator {
     this.#namespaceDeletions.set(namespace.name, at);
     if (type === 'deleted') {
       this.#clock.setTimeout(() => {
-        if (this.#namespaceDeletions.get(namespace.name) === at) this.#namespaceDeletions.delete(namespace.name);
+        if (this.#namespaceDeletions.get(namespace.name) === at)
+          this.#namespaceDeletions.delete(namespace.name);
       }, 10 * 60_000);
     }
   }

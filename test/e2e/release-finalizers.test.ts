@@ -1,9 +1,16 @@
 // `jobherald release-finalizers` as a child process against the real API server: it removes our finalizer
-// and only ours, from every Job across pages of the list; deletes the admission binding first when asked;
-// changes nothing with --dry-run; fails loudly when it cannot patch; and, run with the uninstall hook's own
-// arguments and a token of the chart's ServiceAccount, does the hook's whole job with the chart's RBAC.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// and only ours, from every Job across pages of the list; stops the operator first when asked (scales its
+// Deployment to 0 and waits until it reports no replicas, releasing nothing on timeout); deletes the
+// admission binding first when asked; changes nothing with --dry-run; fails loudly when it cannot patch;
+// and, run with the uninstall hook's own arguments and a token of the chart's ServiceAccount, does the
+// hook's whole job with the chart's RBAC, against the chart's own Deployment.
+//
+// The e2e cluster's kube-controller-manager runs neither the deployment nor the ReplicaSet controller
+// (src/dev/cluster/control-plane.ts). Tests that need a Deployment's status to hold still play that part
+// themselves (they write status.replicas); the others start a second kube-controller-manager running just
+// those two controllers, so a Deployment gets its ReplicaSet and Pods, which kwok runs, as in a real cluster.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,7 +38,7 @@ import {
   ROOT,
   type KubeObject,
 } from '../support/chart.ts';
-import { clusterState, createNamespace, deleteNamespace, uniqueName } from '../support/kube.ts';
+import { clusterState, createNamespace, deleteNamespace, eventually, uniqueName } from '../support/kube.ts';
 
 const FOREIGN = 'example.com/keep-me';
 const BINDINGS = '/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings';
@@ -66,6 +73,94 @@ const status = async (call: () => Promise<unknown>): Promise<number> => {
     throw error;
   }
 };
+
+const deployments = (ns: string): string => `/apis/apps/v1/namespaces/${ns}/deployments`;
+const scalePath = (ns: string, name: string): string => `${deployments(ns)}/${name}/scale`;
+
+/** A Deployment of a made-up image (kwok runs its Pods, nothing pulls it), selecting `app: <name>`. */
+async function createDeployment(ns: string, name: string, replicas: number): Promise<void> {
+  await adminConnection().json('POST', deployments(ns), {
+    body: {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: ns },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'operator', image: 'registry.invalid/jobherald-e2e/made-up:1' }] },
+        },
+      },
+    },
+  });
+}
+
+/** spec.replicas and status.replicas, as the scale subresource shows them. */
+async function replicasOf(ns: string, name: string): Promise<{ spec: number; status: number }> {
+  const scale = await adminConnection().get<{ spec?: { replicas?: number }; status?: { replicas?: number } }>(
+    scalePath(ns, name),
+  );
+  return { spec: scale.spec?.replicas ?? 0, status: scale.status?.replicas ?? 0 };
+}
+
+/** Writes status.replicas as the deployment controller would: only where none runs for it. */
+async function reportReplicas(ns: string, name: string, replicas: number): Promise<void> {
+  await adminConnection().mergePatch(`${deployments(ns)}/${name}/status`, { status: { replicas } });
+}
+
+interface PodInfo {
+  metadata: { name: string; deletionTimestamp?: string };
+  status?: { phase?: string };
+}
+/** The Pods matching `selector`: all of them, and those Running and not being deleted. */
+async function podsOf(ns: string, selector: string): Promise<{ all: string[]; running: string[] }> {
+  const pods = await adminConnection().get<{ items: PodInfo[] }>(`/api/v1/namespaces/${ns}/pods`, {
+    labelSelector: selector,
+  });
+  return {
+    all: pods.items.map((p) => p.metadata.name).sort(),
+    running: pods.items
+      .filter((p) => p.status?.phase === 'Running' && p.metadata.deletionTimestamp === undefined)
+      .map((p) => p.metadata.name)
+      .sort(),
+  };
+}
+
+/**
+ * A second kube-controller-manager on the e2e cluster running only the deployment and ReplicaSet
+ * controllers (the cluster's own runs neither), with the admin kubeconfig and no listener. Stopped by its pid.
+ */
+function startDeploymentControllers(dir: string): { child: ChildProcess; log: string } {
+  const state = clusterState();
+  const log = join(dir, 'kube-controller-manager.log');
+  const out = openSync(log, 'a');
+  try {
+    const child = spawn(
+      join(state.binaries, 'kube-controller-manager'),
+      [
+        `--kubeconfig=${state.kubeconfig}`,
+        '--leader-elect=false',
+        '--controllers=deployment,replicaset',
+        '--secure-port=0',
+        '--v=1',
+      ],
+      { stdio: ['ignore', out, out] },
+    );
+    return { child, log };
+  } finally {
+    closeSync(out);
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(killer);
+}
 
 describe('jobherald release-finalizers', () => {
   const namespaces: string[] = [];
@@ -237,46 +332,246 @@ describe('jobherald release-finalizers', () => {
     expect(cluster.stderr).toMatch(/403.*no finalizer was released/s);
   });
 
-  it("does the uninstall hook's job with the hook's own arguments and exactly the chart's RBAC", async () => {
-    const releaseNs = await namespace('jh-hook');
-    const release = uniqueName('jobherald');
-    const rendered = parseDocuments(
-      helmTemplate({ release, namespace: releaseNs, values: { 'admissionPolicy.enabled': true } }),
-    );
-    const rbac = ofKind(
-      rendered,
-      'ServiceAccount',
-      'ClusterRole',
-      'ClusterRoleBinding',
-      'Role',
-      'RoleBinding',
-    );
-    clusterObjects.push(...rbac.filter((o) => o.metadata.namespace === undefined));
-    await applyObjects(rbac);
-    const policy = await installAdmissionPolicy(releaseNs, release);
-    policies.push(policy);
+  it('refuses a --scale-down that is not NAMESPACE/NAME, and a bad or lone --scale-down-timeout', async () => {
+    for (const args of [
+      ['--scale-down=jobherald'],
+      ['--scale-down=a/b/c'],
+      ['--scale-down=Jobherald-System/jobherald'],
+      ['--scale-down=/jobherald'],
+      ['--scale-down=ops/jh', '--scale-down-timeout=0'],
+      ['--scale-down=ops/jh', '--scale-down-timeout=1m'],
+      ['--scale-down-timeout=5'],
+    ]) {
+      const run = await releaseFinalizers(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(/--scale-down(-timeout)? needs/);
+    }
+  });
 
-    const hook = ofKind(rendered, 'Job')[0] as unknown as {
-      metadata: { annotations: Record<string, string> };
-      spec: { template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } };
-    };
-    expect(hook.metadata.annotations['helm.sh/hook']).toBe('pre-delete');
-    const args = hook.spec.template.spec.containers[0]!.args;
-    expect(args).toEqual(['release-finalizers', `--delete-admission-binding=${policy.name}`]);
-
-    const token = await mintToken(clusterState(), releaseNs, hook.spec.template.spec.serviceAccountName);
-    const kubeconfig = writeTokenKubeconfig(clusterState(), token, join(tmp, 'hook'));
-    const jobs = await namespace('rf-hook-jobs');
-    await createMix(jobs);
-
-    const run = await releaseFinalizers(args.slice(1), kubeconfig);
+  it('is fine when the Deployment to scale down is gone already (or its namespace)', async () => {
+    const ns = await namespace('rf-no-deploy');
+    await createMix(ns);
+    const run = await releaseFinalizers([`--scale-down=${ns}/jobherald`, `-n`, ns]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(`deleted MutatingAdmissionPolicyBinding ${policy.name}`);
-    expect(await status(() => adminConnection().get(`${BINDINGS}/${policy.name}`))).toBe(404);
-    expect(await mixState(jobs)).toEqual(RELEASED);
+    expect(run.stdout).toContain(`Deployment ${ns}/jobherald not found (already gone)`);
+    expect(await mixState(ns)).toEqual(RELEASED);
 
-    // that one binding only
-    const other = KubeConnection.load({ kubeconfig });
-    expect(await status(() => other.json('DELETE', `${BINDINGS}/${uniqueName('someone-elses')}`))).toBe(403);
+    const nowhere = `${uniqueName('no-such-ns')}/jobherald`;
+    const again = await releaseFinalizers([`--scale-down=${nowhere}`, `-n`, ns]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`Deployment ${nowhere} not found (already gone)`);
+  });
+
+  // No deployment controller runs yet: the test writes status.replicas itself, so it decides when the
+  // Deployment stops reporting replicas.
+  describe('while the Deployment still reports replicas', () => {
+    it('scales it to 0 and releases nothing until it reports none', async () => {
+      const ns = await namespace('rf-wait');
+      await createDeployment(ns, 'operator', 1);
+      await reportReplicas(ns, 'operator', 1);
+      await createMix(ns);
+      const held = await mixState(ns);
+
+      let done = false;
+      const running = releaseFinalizers([`--scale-down=${ns}/operator`, `-n`, ns]).finally(() => {
+        done = true;
+      });
+      await eventually('the Deployment scaled to 0', async () =>
+        (await replicasOf(ns, 'operator')).spec === 0 ? true : undefined,
+      );
+      // well past a few polls (500 ms): still waiting, nothing released
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(done).toBe(false);
+      expect(await mixState(ns)).toEqual(held);
+
+      await reportReplicas(ns, 'operator', 0); // its last Pod is terminating
+      const run = await running;
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split('\n');
+      const at = (text: string): number => lines.findIndex((l) => l.includes(text));
+      expect(at(`scaled Deployment ${ns}/operator to 0 replicas`)).toBe(0);
+      expect(at(`waiting for Deployment ${ns}/operator to report no replicas (it reports 1)`)).toBe(1);
+      expect(at(`Deployment ${ns}/operator reports no replicas`)).toBe(2);
+      expect(at(`released ${ns}/ours`)).toBeGreaterThan(2);
+      expect(await mixState(ns)).toEqual(RELEASED);
+    });
+
+    it('gives up after --scale-down-timeout: exit 1, nothing released, the binding kept', async () => {
+      const ns = await namespace('rf-timeout');
+      const policy = await installAdmissionPolicy(ns);
+      policies.push(policy);
+      await createDeployment(ns, 'operator', 2);
+      await reportReplicas(ns, 'operator', 2);
+      await createMix(ns);
+      const held = await mixState(ns);
+
+      const began = Date.now();
+      const run = await releaseFinalizers([
+        `--scale-down=${ns}/operator`,
+        '--scale-down-timeout=2',
+        `--delete-admission-binding=${policy.name}`,
+        `-n`,
+        ns,
+      ]);
+      expect(run.code).toBe(1);
+      expect(Date.now() - began).toBeGreaterThanOrEqual(2_000);
+      expect(run.stderr).toContain(
+        `Deployment ${ns}/operator still reports 2 replica(s) 2 s after it was scaled to 0`,
+      );
+      expect(run.stderr).toMatch(/run this again\); no finalizer was released\n$/);
+      expect(run.stdout).not.toMatch(/MutatingAdmissionPolicyBinding|released/);
+      expect(await mixState(ns)).toEqual(held);
+      expect(await status(() => adminConnection().get(`${BINDINGS}/${policy.name}`))).toBe(200);
+      expect((await replicasOf(ns, 'operator')).spec).toBe(0); // stays scaled down
+    });
+  });
+
+  describe('with the deployment and ReplicaSet controllers running, as in a real cluster', () => {
+    let controllers: { child: ChildProcess; log: string } | undefined;
+    const alive = (): void => {
+      if (controllers !== undefined && controllers.child.exitCode !== null)
+        throw new Error(
+          `kube-controller-manager exited:\n${readFileSync(controllers.log, 'utf8').slice(-2000)}`,
+        );
+    };
+    /** Waits until `replicas` Pods of the selector run (kwok) and the Deployment reports them. */
+    const waitRunning = async (ns: string, name: string, selector: string, replicas: number) => {
+      await eventually(`${replicas} Pod(s) of ${ns}/${name} Running`, async () => {
+        alive();
+        const pods = await podsOf(ns, selector);
+        const reported = (await replicasOf(ns, name)).status;
+        return pods.running.length === replicas && reported === replicas ? pods.running : undefined;
+      });
+    };
+
+    beforeAll(() => {
+      controllers = startDeploymentControllers(tmp);
+    });
+    afterAll(async () => {
+      if (controllers !== undefined) await stopChild(controllers.child);
+    });
+
+    it('stops a running Deployment (its Pods Running on kwok) before it releases', async () => {
+      const ns = await namespace('rf-stop');
+      await createDeployment(ns, 'operator', 2);
+      await waitRunning(ns, 'operator', 'app=operator', 2);
+      await createMix(ns);
+
+      const run = await releaseFinalizers([`--scale-down=${ns}/operator`, `-n`, ns]);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split('\n');
+      const at = (text: string): number => lines.findIndex((l) => l.includes(text));
+      expect(at(`scaled Deployment ${ns}/operator to 0 replicas`)).toBe(0);
+      expect(at(`Deployment ${ns}/operator reports no replicas`)).toBeGreaterThan(0);
+      expect(at(`released ${ns}/ours`)).toBeGreaterThan(at(`Deployment ${ns}/operator reports no replicas`));
+      expect(await replicasOf(ns, 'operator')).toEqual({ spec: 0, status: 0 });
+      // no Pod runs on; kwok removes the terminating ones at once
+      expect((await podsOf(ns, 'app=operator')).running).toEqual([]);
+      await eventually('the Pods gone', async () =>
+        (await podsOf(ns, 'app=operator')).all.length === 0 ? true : undefined,
+      );
+      expect(await mixState(ns)).toEqual(RELEASED);
+    });
+
+    it('with --dry-run leaves the replicas and their Pods alone', async () => {
+      const ns = await namespace('rf-stop-dry');
+      await createDeployment(ns, 'operator', 1);
+      await waitRunning(ns, 'operator', 'app=operator', 1);
+      const pods = await podsOf(ns, 'app=operator');
+      await createMix(ns);
+      const before = await mixState(ns);
+
+      const run = await releaseFinalizers(['--dry-run', `--scale-down=${ns}/operator`, `-n`, ns]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`would scale Deployment ${ns}/operator to 0 replicas (it reports 1)`);
+      expect(run.stdout).not.toContain('waiting for');
+      expect(await replicasOf(ns, 'operator')).toEqual({ spec: 1, status: 1 });
+      expect(await podsOf(ns, 'app=operator')).toEqual(pods);
+      expect(await mixState(ns)).toEqual(before);
+    });
+
+    it("does the uninstall hook's job with the hook's own arguments and exactly the chart's RBAC", async () => {
+      const releaseNs = await namespace('jh-hook');
+      const release = uniqueName('jobherald');
+      const rendered = parseDocuments(
+        helmTemplate({ release, namespace: releaseNs, values: { 'admissionPolicy.enabled': true } }),
+      );
+      const rbac = ofKind(
+        rendered,
+        'ServiceAccount',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'Role',
+        'RoleBinding',
+      );
+      clusterObjects.push(...rbac.filter((o) => o.metadata.namespace === undefined));
+      await applyObjects(rbac);
+      const policy = await installAdmissionPolicy(releaseNs, release);
+      policies.push(policy);
+      // the chart's own Deployment, two replicas, running on kwok (the image is never pulled)
+      const deployment = ofKind(rendered, 'Deployment')[0]!;
+      expect(deployment.metadata.name).toBe(release);
+      await applyObjects([deployment]);
+      const selector = `app.kubernetes.io/name=jobherald,app.kubernetes.io/instance=${release}`;
+      await waitRunning(releaseNs, release, selector, 2);
+
+      const hook = ofKind(rendered, 'Job')[0] as unknown as {
+        metadata: { annotations: Record<string, string> };
+        spec: { template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } };
+      };
+      expect(hook.metadata.annotations['helm.sh/hook']).toBe('pre-delete');
+      const args = hook.spec.template.spec.containers[0]!.args;
+      expect(args).toEqual([
+        'release-finalizers',
+        `--scale-down=${releaseNs}/${release}`,
+        `--delete-admission-binding=${policy.name}`,
+      ]);
+
+      const token = await mintToken(clusterState(), releaseNs, hook.spec.template.spec.serviceAccountName);
+      const kubeconfig = writeTokenKubeconfig(clusterState(), token, join(tmp, 'hook'));
+      const jobs = await namespace('rf-hook-jobs');
+      await createMix(jobs);
+
+      // a dry run with the same rights: every step allowed, nothing changed
+      const dry = await releaseFinalizers([...args.slice(1), '--dry-run'], kubeconfig);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toContain(
+        `would scale Deployment ${releaseNs}/${release} to 0 replicas (it reports 2)`,
+      );
+      expect(await replicasOf(releaseNs, release)).toEqual({ spec: 2, status: 2 });
+
+      const run = await releaseFinalizers(args.slice(1), kubeconfig);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split('\n');
+      const at = (text: string): number => lines.findIndex((l) => l.includes(text));
+      expect(at(`scaled Deployment ${releaseNs}/${release} to 0 replicas`)).toBe(0);
+      const stopped = at(`Deployment ${releaseNs}/${release} reports no replicas`);
+      expect(stopped).toBeGreaterThan(0);
+      expect(at(`deleted MutatingAdmissionPolicyBinding ${policy.name}`)).toBe(stopped + 1);
+      expect(at(`released ${jobs}/ours`)).toBeGreaterThan(stopped + 1);
+      expect(await replicasOf(releaseNs, release)).toEqual({ spec: 0, status: 0 });
+      expect((await podsOf(releaseNs, selector)).running).toEqual([]);
+      expect(await status(() => adminConnection().get(`${BINDINGS}/${policy.name}`))).toBe(404);
+      expect(await mixState(jobs)).toEqual(RELEASED);
+
+      // that one binding and that one Deployment's scale only; never the Deployment itself
+      const other = KubeConnection.load({ kubeconfig });
+      expect(await status(() => other.json('DELETE', `${BINDINGS}/${uniqueName('someone-elses')}`))).toBe(
+        403,
+      );
+      await createDeployment(releaseNs, 'someone-elses', 0);
+      const toZero = { contentType: 'application/merge-patch+json', body: { spec: { replicas: 0 } } };
+      expect(await status(() => other.get(scalePath(releaseNs, 'someone-elses')))).toBe(403);
+      expect(await status(() => other.json('PATCH', scalePath(releaseNs, 'someone-elses'), toZero))).toBe(
+        403,
+      );
+      expect(await status(() => other.get(`${deployments(releaseNs)}/${release}`))).toBe(403);
+      expect(
+        await status(() =>
+          other.mergePatch(`${deployments(releaseNs)}/${release}`, { spec: { replicas: 1 } }),
+        ),
+      ).toBe(403);
+      expect(await status(() => other.get(deployments(releaseNs)))).toBe(403);
+    });
   });
 });

@@ -454,16 +454,55 @@ describe('charts/jobherald rendered with its values (real Helm)', () => {
       expect(rulesOf(objects, 'ClusterRole', 'jh-jobherald-uninstall')).toEqual([
         'admissionregistration.k8s.io/mutatingadmissionpolicybindings:delete@jh-jobherald-delivery-finalizer',
       ]);
-      for (const name of ['jh-jobherald-admission-params', 'jh-jobherald-uninstall']) {
-        const binding = objects.find((o) => o.kind.endsWith('Binding') && o.metadata.name === name);
-        expect(binding?.subjects, name).toEqual([
+      for (const [kind, name] of [
+        ['RoleBinding', 'jh-jobherald-admission-params'],
+        ['RoleBinding', 'jh-jobherald-uninstall'],
+        ['ClusterRoleBinding', 'jh-jobherald-uninstall'],
+      ] as const) {
+        const binding = objects.find((o) => o.kind === kind && o.metadata.name === name);
+        expect(binding?.subjects, `${kind}/${name}`).toEqual([
           { kind: 'ServiceAccount', name: 'jh-jobherald', namespace: 'ops' },
         ]);
-        expect(binding?.roleRef?.name, name).toBe(name);
+        expect(binding?.roleRef, `${kind}/${name}`).toMatchObject({
+          kind: kind === 'RoleBinding' ? 'Role' : 'ClusterRole',
+          name,
+        });
       }
     });
 
-    it('has a pre-delete hook that deletes the binding and then frees the Jobs, as the operator would run', () => {
+    it("lets the hook stop the operator: the scale of the chart's own Deployment, in a Role, nothing else", () => {
+      const deployment = objects.find((o) => o.kind === 'Deployment');
+      expect(deployment?.metadata).toMatchObject({ name: 'jh-jobherald', namespace: 'ops' });
+      const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === 'jh-jobherald-uninstall');
+      expect(role?.metadata.namespace).toBe('ops');
+      expect(role?.rules).toEqual([
+        {
+          apiGroups: ['apps'],
+          resources: ['deployments/scale'],
+          resourceNames: ['jh-jobherald'],
+          verbs: ['get', 'patch'],
+        },
+      ]);
+      const binding = objects.find(
+        (o) => o.kind === 'RoleBinding' && o.metadata.name === 'jh-jobherald-uninstall',
+      );
+      expect(binding?.metadata.namespace).toBe('ops');
+      // the only right on apps objects anywhere in the chart
+      const apps = objects
+        .filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')
+        .flatMap((o) => grants(o.rules ?? []).map((g) => `${o.kind}/${o.metadata.name} ${g}`))
+        .filter((g) => g.includes(' apps/'));
+      expect(apps).toEqual([
+        'Role/jh-jobherald-uninstall apps/deployments/scale:get@jh-jobherald',
+        'Role/jh-jobherald-uninstall apps/deployments/scale:patch@jh-jobherald',
+      ]);
+      // and the hook names that Deployment
+      expect(podOf(hookOf(objects)).containers[0]?.args).toContain(
+        `--scale-down=${deployment?.metadata.namespace}/${deployment?.metadata.name}`,
+      );
+    });
+
+    it('has a pre-delete hook that stops the operator, deletes the binding, then frees the Jobs, as the operator would run', () => {
       const hook = hookOf(objects);
       expect(hook?.metadata.name).toBe('jh-jobherald-release-finalizers');
       expect(hook?.metadata.namespace).toBe('ops');
@@ -480,6 +519,7 @@ describe('charts/jobherald rendered with its values (real Helm)', () => {
       expect(pod.containers[0]?.securityContext).toEqual(deployment.containers[0]?.securityContext);
       expect(pod.containers[0]?.args).toEqual([
         'release-finalizers',
+        '--scale-down=ops/jh-jobherald',
         '--delete-admission-binding=jh-jobherald-delivery-finalizer',
       ]);
       // not selected by the metrics Service or the PodDisruptionBudget
@@ -495,9 +535,17 @@ describe('charts/jobherald rendered with its values (real Helm)', () => {
     expect(argsOf(objects)).toContain('--admission-params=jh-jobherald-watched-namespaces');
     expect(rulesOf(objects, 'ClusterRole', 'jh-jobherald')).toContain('batch/jobs:patch');
     expect(kinds(objects)).toContain('Role/jh-jobherald-admission-params');
-    // the hook still frees Jobs the operator gave the finalizer itself; there is no binding to delete
-    expect(podOf(hookOf(objects)).containers[0]?.args).toEqual(['release-finalizers']);
+    // the hook still stops the operator and frees the Jobs it gave the finalizer itself; there is no binding
+    // to delete
+    expect(podOf(hookOf(objects)).containers[0]?.args).toEqual([
+      'release-finalizers',
+      '--scale-down=ops/jh-jobherald',
+    ]);
     expect(kinds(objects)).not.toContain('ClusterRole/jh-jobherald-uninstall');
+    expect(rulesOf(objects, 'Role', 'jh-jobherald-uninstall')).toEqual([
+      'apps/deployments/scale:get@jh-jobherald',
+      'apps/deployments/scale:patch@jh-jobherald',
+    ]);
   });
 
   it('admissionPolicy.enabled: true renders the policy whatever the cluster says', () => {
@@ -511,7 +559,11 @@ describe('charts/jobherald rendered with its values (real Helm)', () => {
     expect(objects.filter((o) => o.kind.startsWith('MutatingAdmissionPolicy'))).toEqual([]);
     expect(kinds(objects)).not.toContain('ClusterRole/jh-jobherald-uninstall');
     expect(argsOf(objects)).toContain('--admission-params=jh-jobherald-watched-namespaces');
-    expect(podOf(hookOf(objects)).containers[0]?.args).toEqual(['release-finalizers']);
+    expect(podOf(hookOf(objects)).containers[0]?.args).toEqual([
+      'release-finalizers',
+      '--scale-down=ops/jh-jobherald',
+    ]);
+    expect(kinds(objects)).toContain('Role/jh-jobherald-uninstall');
   });
 
   it('refuses an admissionPolicy.enabled other than auto, true or false', () => {
@@ -535,7 +587,7 @@ describe('charts/jobherald rendered with its values (real Helm)', () => {
     expect(rulesOf(objects, 'ClusterRole', 'jh-jobherald')).toContain('batch/jobs:patch');
   });
 
-  it('uninstallHook.enabled: false renders no hook and no right to delete the binding', () => {
+  it('uninstallHook.enabled: false renders no hook and no right to delete the binding or scale the Deployment', () => {
     const objects = render({ set: ['uninstallHook.enabled=false'], apiVersions: [API] });
     expect(hookOf(objects)).toBeUndefined();
     expect(kinds(objects).filter((k) => k.includes('uninstall'))).toEqual([]);
