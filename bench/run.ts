@@ -17,7 +17,19 @@
 //   BENCH_KUBEWATCH=0           leave kubewatch out (it is built from the Go module proxy on first use)
 //   BENCH_CLUSTER=bench         the control plane's name (started fresh, torn down at the end)
 //   BENCH_KEEP_CLUSTER=1        leave the control plane running at the end
+//
+// The delivery-state row (bench/delivery-state.ts; the finalizer and the record on the Job, P5/P6/P7 at 50k Jobs)
+// runs after the others on a control plane of its own (`<BENCH_CLUSTER>-ds`). Flags (or environment):
+//   --only delivery-state|bars  run only that row / only the rows above (BENCH_ONLY)
+//   --jobs 50000                Jobs in its cluster (BENCH_DS_JOBS)
+//   --running 5000              of which running, all selected by its rule (BENCH_DS_RUNNING)
+//   --delete 500                running Jobs deleted at the end (BENCH_DS_DELETE)
+//   --admission 500             new matched Jobs created with the admission policy, 0: none (BENCH_DS_ADMISSION)
+//   --concurrency 32            requests in flight while creating and deleting Jobs (BENCH_DS_CONCURRENCY)
+//   --no-late-rule              skip order B (operator first, rule created later) (BENCH_DS_LATE_RULE=0)
+//   BENCH_DS=0                  leave the row out of a full run
 import { spawn, execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +71,12 @@ import {
 } from './support/scenario.ts';
 import { benchChannels, BOT_TOKEN, CHANNEL_LIMITS_ONLY, startEmulator } from './support/slack.ts';
 import { median, parseMetrics, sum } from './support/stats.ts';
+import {
+  deliveryStateRows,
+  runDeliveryStateRow,
+  type DeliveryStateConfig,
+  type DeliveryStateFigures,
+} from './delivery-state.ts';
 
 const num = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -67,7 +85,29 @@ const num = (name: string, fallback: number): number => {
   return value;
 };
 
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    jobs: { type: 'string' },
+    running: { type: 'string' },
+    delete: { type: 'string' },
+    admission: { type: 'string' },
+    concurrency: { type: 'string' },
+    'no-late-rule': { type: 'boolean' },
+  },
+});
+const flag = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
+  return n;
+};
+const ONLY = args.only ?? process.env.BENCH_ONLY ?? '';
+if (!['', 'delivery-state', 'bars'].includes(ONLY))
+  throw new Error(`--only: "${ONLY}" is not one of delivery-state, bars`);
+
 const CONFIG = {
+  only: ONLY,
   cluster: process.env.BENCH_CLUSTER ?? 'bench',
   keepCluster: process.env.BENCH_KEEP_CLUSTER === '1',
   totalJobs: num('BENCH_JOBS', 10_000),
@@ -80,6 +120,19 @@ const CONFIG = {
   failEvery: num('BENCH_FAIL_EVERY', 5),
   settleSeconds: num('BENCH_SETTLE_S', 20),
   kubewatch: process.env.BENCH_KUBEWATCH !== '0',
+  deliveryState: ONLY === 'delivery-state' || (ONLY === '' && process.env.BENCH_DS !== '0'),
+};
+
+const DELIVERY_STATE: DeliveryStateConfig = {
+  jobs: flag('jobs', args.jobs, num('BENCH_DS_JOBS', 50_000)),
+  running: flag('running', args.running, num('BENCH_DS_RUNNING', 5_000)),
+  deletions: flag('delete', args.delete, num('BENCH_DS_DELETE', 500)),
+  admission: flag('admission', args.admission, num('BENCH_DS_ADMISSION', 500)),
+  concurrency: Math.max(1, flag('concurrency', args.concurrency, num('BENCH_DS_CONCURRENCY', 32))),
+  lateRule: args['no-late-rule'] !== true && process.env.BENCH_DS_LATE_RULE !== '0',
+  settleSeconds: CONFIG.settleSeconds,
+  cluster: `${CONFIG.cluster}-ds`,
+  keepCluster: CONFIG.keepCluster,
 };
 
 const OPERATOR_NS = 'bench-system';
@@ -219,6 +272,7 @@ interface Results {
     watches: number;
     perScenario: { name: string; getListPerJob: number; writesPerJob: number }[];
   };
+  deliveryState?: DeliveryStateFigures;
   durationSeconds?: number;
 }
 
@@ -572,14 +626,15 @@ function table(r: Results): string {
     ]);
   }
   const kw = r.kubewatch;
-  rows.push([
-    'P2 peer: kubewatch',
-    kw.p2
-      ? `p50 ${fmtMs(kw.p2.e2eP50Ms)}, p99 ${fmtMs(kw.p2.e2eP99Ms)}; ${kw.p2.messagesPerJob.toFixed(1)} msgs/Job; missing ${kw.p2.missing}`
-      : kw.status,
-    '(peer; Slack limits off)',
-    '',
-  ]);
+  if (r.config.only !== 'delivery-state')
+    rows.push([
+      'P2 peer: kubewatch',
+      kw.p2
+        ? `p50 ${fmtMs(kw.p2.e2eP50Ms)}, p99 ${fmtMs(kw.p2.e2eP99Ms)}; ${kw.p2.messagesPerJob.toFixed(1)} msgs/Job; missing ${kw.p2.missing}`
+        : kw.status,
+      '(peer; Slack limits off)',
+      '',
+    ]);
   if (r.burst) {
     const b = r.burst;
     rows.push([
@@ -661,7 +716,8 @@ function table(r: Results): string {
       verdict(a.getList === 0 && (worst?.writesPerJob ?? 0) <= 1),
     ]);
   }
-  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => row[c]?.length ?? 0)));
+  if (r.deliveryState) rows.push(...deliveryStateRows(r.deliveryState));
+  const widths = [0, 1, 2, 3].map((c) => Math.max(0, ...rows.map((row) => row[c]?.length ?? 0)));
   const header = ['Bar', 'This run', 'Target', ''];
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
@@ -669,7 +725,15 @@ function table(r: Results): string {
 
 let failure: unknown;
 try {
-  await main();
+  if (CONFIG.only !== 'delivery-state') await main();
+  if (CONFIG.deliveryState) {
+    await cleanUp(); // the rows above are done: their control plane, emulator and operator go first
+    await runDeliveryStateRow(DELIVERY_STATE, {
+      log,
+      onCleanup,
+      report: (figures) => (results.deliveryState = figures),
+    });
+  }
 } catch (error) {
   failure = error;
   log(`the benchmark could not finish: ${(error as Error).stack ?? String(error)}`);
