@@ -216,6 +216,11 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
     return entries;
   }
 
+  /** Whether stop() was called: it takes nothing any more. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   /** The channel is usable again (membership re-checked, bot joined or invited): send its queue now. */
   resume(destination: string): void {
     const queue = this.#queues.get(destination);

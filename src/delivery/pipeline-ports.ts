@@ -13,9 +13,14 @@ export interface JobChange {
   finalizer: 'add' | 'remove' | 'keep';
 }
 
+/** How a Job write ended; `resourceVersion` is the Job's after a write that the API server stored. */
+export type JobWriteResult =
+  | { result: 'written'; resourceVersion?: string }
+  | { result: 'gone' } // the Job no longer exists (or another Job now has its name)
+  | { result: 'failed' }; // after retries; the pipeline asks again on the Job's next event or sweep
+
 export interface JobWrites {
-  /** 'written' once stored, 'gone' when the Job no longer exists, 'failed' after retries (offered again later) */
-  write(job: JobRecord, change: JobChange): Promise<'written' | 'gone' | 'failed'>;
+  write(job: JobRecord, change: JobChange): Promise<JobWriteResult>;
 }
 
 /** The integration a rule sends through, as far as delivery is concerned. */
@@ -32,7 +37,11 @@ export interface DeliveryIntegration {
   groupId(handle: string): Promise<string | undefined>;
   /** keep an alert for a channel reference that does not resolve yet (a private channel before /invite) */
   hold(ref: string, item: DeliveryItem): void;
-  readonly dispatcher: { enqueue(item: DeliveryItem): boolean };
+  readonly dispatcher: {
+    /** false when the same alert is queued already, or the dispatcher is stopped (see `stopped`) */
+    enqueue(item: DeliveryItem): boolean;
+    readonly stopped: boolean;
+  };
 }
 
 /** A rule as delivery sees it. */

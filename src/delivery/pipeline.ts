@@ -38,6 +38,9 @@ import type {
 } from './pipeline-ports.ts';
 import { deliveryItemId, type DeliveryItem, type SendResult } from './types.ts';
 
+/** How long the book of a Job whose write found it gone waits for the Job's DELETED event. */
+const GONE_BOOK_MS = 5 * 60_000;
+
 /** How long preparing an alert (user and mention lookups) may keep failing transiently before it fails. */
 export const MAX_PREPARE_MS = 15 * 60_000;
 
@@ -76,6 +79,8 @@ interface JobBook {
   written: Set<RecordEntry>;
   /** the finalizer change last asked, until the cache shows it */
   finalizer: 'add' | 'remove' | undefined;
+  /** the Job's resourceVersion after our last write: a cached state at least this new includes it */
+  writtenVersion: string | undefined;
   writes: number;
   /** the Job no longer exists: answers are reported, nothing is written */
   gone: boolean;
@@ -125,7 +130,14 @@ export class DeliveryPipeline {
   /** Every cached Job again: on becoming leader, after a relist, when rules or integrations change. */
   sweep(jobs: Iterable<JobRecord>): void {
     if (!this.#intake) return;
-    for (const job of jobs) this.#offer(job);
+    for (const job of jobs) {
+      try {
+        this.#offer(job);
+      } catch (error) {
+        // one Job's bad data must not leave the others unreleased
+        this.#o.log.error({ job: `${job.namespace}/${job.name}`, err: error }, 'could not evaluate a Job');
+      }
+    }
   }
 
   /**
@@ -177,7 +189,13 @@ export class DeliveryPipeline {
   /** A Job that exists: detect → match → claim → resolve/render/route, then record what can be recorded. */
   #offer(job: JobRecord): void {
     const book = this.#books.get(job.uid);
-    if (book !== undefined) book.job = job;
+    if (book !== undefined) {
+      book.job = job;
+      // The cache has caught up with our last write: what it shows about the finalizer is the truth now
+      // (someone may have changed it since), not what we last asked.
+      if (book.writes === 0 && isAtLeast(job.resourceVersion, book.writtenVersion))
+        book.finalizer = undefined;
+    }
     const rules = this.#match(job);
     if (rules.length > 0 && isRunning(job)) this.#seenRunning.add(job.uid);
     const outcome = this.#detect(job);
@@ -197,12 +215,18 @@ export class DeliveryPipeline {
     // delete carries the last state we saw: the Job may have finished in the gap.
     const synthetic = previous === job;
     const started = this.#seenRunning.has(job.uid) || (previous !== undefined && showsStarted(previous));
-    const deletion = job.deletionTimestamp ?? rfc3339(this.#o.clock.now());
+    const namespaceDeletion = this.#o.sources.namespaceDeletion(job.namespace);
+    // A finished Job deleted at once was deleted after it finished, whatever this process's clock says (only
+    // cluster clocks are compared); an unfinished one was deleted now.
+    const deletion = job.deletionTimestamp ?? (isFinished(job) ? undefined : rfc3339(this.#o.clock.now()));
     let outcome = currentOutcome(
-      { ...job, deletionTimestamp: deletion },
+      deletion === undefined ? job : { ...job, deletionTimestamp: deletion },
       started,
-      this.#o.sources.namespaceDeletion(job.namespace),
+      namespaceDeletion,
     );
+    // A held Job can only vanish after a jobherald process released it, having recorded it first: the state a
+    // relist remembers may predate that (a failover), so it owes nothing.
+    if (synthetic && previous.held === true && this.#o.finalizers) outcome = undefined;
     if (outcome?.cancellation === 'Deleted' && job.deletionTimestamp === undefined && synthetic) {
       outcome = { ...outcome, message: unseenDeletion(job.ttlSecondsAfterFinished !== undefined) };
     }
@@ -302,7 +326,11 @@ export class DeliveryPipeline {
 
   /** resolve and route, retrying transient lookup failures with backoff; a lasting one is a Failed answer. */
   #prepare(p: Preparation, attempt: number): void {
-    this.#resolveAndRoute(p).catch((error: unknown) => {
+    this.#resolveAndRoute(p).catch((error: unknown) => this.#prepareFailed(p, attempt, error));
+  }
+
+  #prepareFailed(p: Preparation, attempt: number, error: unknown): void {
+    try {
       const transient = error instanceof RetryableError || error instanceof AuthError;
       const job = `${p.job.namespace}/${p.job.name}`;
       if (transient && this.#o.clock.now() - p.observedAt < MAX_PREPARE_MS) {
@@ -325,7 +353,9 @@ export class DeliveryPipeline {
           at: this.#o.clock.now(),
         });
       }
-    });
+    } catch (failure) {
+      this.#o.log.error({ rule: p.active.rule.key, err: failure }, 'could not report a failed alert');
+    }
   }
 
   async #resolveAndRoute(p: Preparation): Promise<void> {
@@ -345,7 +375,21 @@ export class DeliveryPipeline {
       mentions,
       links: rule.object.spec.links,
     });
-    // route
+    // route — unless this process stopped taking work meanwhile (the Job stays held or unrecorded: the next
+    // leader sends it), or the integration was deleted (a Failed answer, in status: never a silent drop)
+    if (!this.#intake) return;
+    if (integration.dispatcher.stopped) {
+      for (const destination of p.destinations) {
+        this.onResult(this.#item(p, destination, '', labelOf(destination), mentions, message), {
+          result: 'Failed',
+          error: 'integration_stopped',
+          message: `the SlackIntegration of rule ${rule.key} was deleted or stopped`,
+          attempts: 0,
+          at: this.#o.clock.now(),
+        });
+      }
+      return;
+    }
     p.destinations.forEach((destination, i) => {
       const target = targets[i]!;
       if ('hold' in target) {
@@ -442,16 +486,26 @@ export class DeliveryPipeline {
     b.writes++;
     // every entry this process wrote: the cache may not show the earlier ones yet, and the record is a union
     const entries = [...b.written];
-    void this.#o.jobs.write(job, { entries, finalizer }).then((result) => {
+    void this.#o.jobs.write(job, { entries, finalizer }).then(({ result, ...stored }) => {
       b.writes--;
-      if (result === 'failed') {
+      if (result === 'written') {
+        if ('resourceVersion' in stored && stored.resourceVersion !== undefined)
+          b.writtenVersion = stored.resourceVersion;
+      } else if (result === 'failed') {
         // forget what we expected: the next event or sweep of this Job asks again
         for (const e of fresh) {
           b.written.delete(e);
           b.done.add(e);
         }
         b.finalizer = undefined;
-      } else if (result === 'gone') this.#books.delete(job.uid);
+      } else {
+        // Gone: keep the book (what it wrote, what it sent) until the DELETED event, which may carry the state
+        // before our last write and must not make the Job look owed again.
+        b.gone = true;
+        this.#o.clock.setTimeout(() => {
+          if (this.#books.get(job.uid) === b && b.inFlight.size === 0) this.#books.delete(job.uid);
+        }, GONE_BOOK_MS);
+      }
     });
   }
 
@@ -464,6 +518,7 @@ export class DeliveryPipeline {
         done: new Set(),
         written: new Set(),
         finalizer: undefined,
+        writtenVersion: undefined,
         writes: 0,
         gone: false,
       };
@@ -484,6 +539,12 @@ interface Preparation extends Owed {
   outcome: Outcome;
   observedAt: number;
   failedPods: FailedPodDetail[] | undefined;
+}
+
+/** Whether resourceVersion `a` is at least `b` (etcd's are integers; anything else compares as unknown: no). */
+function isAtLeast(a: string, b: string | undefined): boolean {
+  if (b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return a.length !== b.length ? a.length > b.length : a >= b;
 }
 
 /** The cache now shows what this process wrote: its book can go. */

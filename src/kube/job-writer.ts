@@ -13,7 +13,7 @@
 import { DELIVERY_FINALIZER, DELIVERY_RECORD_ANNOTATION } from '../api/job-metadata.ts';
 import type { JobRecord } from '../domain/job.ts';
 import { formatRecord, parseRecord, type RecordEntry } from '../delivery/delivery-record.ts';
-import type { JobChange, JobWrites } from '../delivery/pipeline-ports.ts';
+import type { JobChange, JobWriteResult, JobWrites } from '../delivery/pipeline-ports.ts';
 import type { Clock } from '../delivery/clock.ts';
 import { describe } from '../errors.ts';
 import { isConflict, isNotFound, KubeApiError, type KubeConnection } from './connection.ts';
@@ -24,7 +24,7 @@ interface Pending {
   job: JobRecord;
   entries: Set<RecordEntry>;
   finalizer: JobChange['finalizer'];
-  waiters: ((result: 'written' | 'gone' | 'failed') => void)[];
+  waiters: ((result: JobWriteResult) => void)[];
 }
 
 export interface JobWriterOptions {
@@ -60,7 +60,8 @@ export class JobWriter implements JobWrites {
   /** Stops writing (a replica that lost leadership must not write); pending changes resolve 'failed'. */
   stop(): void {
     this.#stopped = true;
-    for (const pending of this.#pending.values()) for (const w of pending.waiters.splice(0)) w('failed');
+    for (const pending of this.#pending.values())
+      for (const w of pending.waiters.splice(0)) w({ result: 'failed' });
     this.#pending.clear();
     this.#ready.clear();
   }
@@ -77,8 +78,8 @@ export class JobWriter implements JobWrites {
     }
   }
 
-  write(job: JobRecord, change: JobChange): Promise<'written' | 'gone' | 'failed'> {
-    if (this.#stopped) return Promise.resolve('failed');
+  write(job: JobRecord, change: JobChange): Promise<JobWriteResult> {
+    if (this.#stopped) return Promise.resolve({ result: 'failed' });
     return new Promise((resolve) => {
       const pending = this.#pending.get(job.uid);
       if (pending === undefined) {
@@ -118,7 +119,17 @@ export class JobWriter implements JobWrites {
     this.#pending.delete(uid);
     this.#writing.add(uid);
     try {
-      const result = await this.#apply(next);
+      let result: JobWriteResult;
+      try {
+        result = await this.#apply(next);
+      } catch (error) {
+        this.#opts.log(
+          'warn',
+          { job: `${next.job.namespace}/${next.job.name}`, err: error },
+          'Job write failed',
+        );
+        result = { result: 'failed' };
+      }
       for (const w of next.waiters) w(result);
     } finally {
       this.#writing.delete(uid);
@@ -127,25 +138,29 @@ export class JobWriter implements JobWrites {
     }
   }
 
-  async #apply(change: Pending): Promise<'written' | 'gone' | 'failed'> {
+  async #apply(change: Pending): Promise<JobWriteResult> {
     const job = change.job;
     for (let attempt = 1; !this.#stopped; attempt++) {
       const body = patchFor(job, change);
-      if (body === undefined) return 'written'; // the Job already shows all of it
+      if (body === undefined) return { result: 'written' }; // nothing to change
       try {
-        await this.#connection.json('PATCH', jobPath(job), { body: body.patch, contentType: PATCH });
+        const stored = await this.#connection.json<{ metadata?: { resourceVersion?: string } }>(
+          'PATCH',
+          jobPath(job),
+          { body: body.patch, contentType: PATCH },
+        );
         this.#opts.onWrite?.(body.kind);
-        return 'written';
+        return { result: 'written', resourceVersion: stored.metadata?.resourceVersion };
       } catch (error) {
-        // 404: gone; 409 on the UID precondition: deleted and re-created under the same name
-        if (isNotFound(error) || isConflict(error)) return 'gone';
+        // 404: gone; 409 or 422 on the UID precondition: deleted and re-created under the same name
+        if (isNotFound(error) || isConflict(error) || uidMismatch(error)) return { result: 'gone' };
         if (attempt >= this.#opts.maxAttempts || !retryable(error)) {
           this.#opts.log(
             'warn',
             { job: `${job.namespace}/${job.name}`, err: error },
             'could not write the Job',
           );
-          return 'failed';
+          return { result: 'failed' };
         }
         this.#opts.log(
           'debug',
@@ -157,8 +172,13 @@ export class JobWriter implements JobWrites {
         );
       }
     }
-    return 'failed';
+    return { result: 'failed' };
   }
+}
+
+/** The API server refuses a patch whose metadata.uid is not the object's (it is immutable). */
+function uidMismatch(error: unknown): boolean {
+  return error instanceof KubeApiError && error.status === 422 && /metadata\.uid/.test(error.message);
 }
 
 function retryable(error: unknown): boolean {
@@ -167,28 +187,29 @@ function retryable(error: unknown): boolean {
 }
 
 /**
- * The patch that brings `job` to the change, or undefined when it shows it already. Adding the finalizer to a
- * Job being deleted is refused by the API server, so it is never asked.
+ * The patch for the change, or undefined when there is nothing to write. The finalizer directive is sent
+ * whenever it is asked, whatever the Job looked like when it was asked (both are idempotent on the server,
+ * and the snapshot may be older than a write still under way); only adding it to a Job known to be being
+ * deleted is never asked, since the API server refuses it. The UID is always a precondition: a Job deleted
+ * and re-created under the same name is another Job.
  */
 function patchFor(
   job: JobRecord,
   change: Pending,
 ): { patch: { metadata: Record<string, unknown> }; kind: 'hold' | 'record' | 'release' } | undefined {
-  const metadata: Record<string, unknown> = {};
+  const metadata: Record<string, unknown> = { uid: job.uid };
   const recorded = parseRecord(job.delivered).entries;
   const missing = [...change.entries].filter((e) => !recorded.has(e));
   if (missing.length > 0) {
-    // the UID as a precondition: a Job deleted and re-created under the same name is another Job
-    metadata.uid = job.uid;
     metadata.annotations = { [DELIVERY_RECORD_ANNOTATION]: formatRecord([...recorded, ...missing]) };
   }
   let kind: 'hold' | 'record' | 'release' = 'record';
-  if (change.finalizer === 'remove' && job.held === true) {
+  if (change.finalizer === 'remove') {
     metadata['$deleteFromPrimitiveList/finalizers'] = [DELIVERY_FINALIZER];
     kind = 'release';
-  } else if (change.finalizer === 'add' && job.held !== true && job.deletionTimestamp === undefined) {
+  } else if (change.finalizer === 'add' && job.deletionTimestamp === undefined) {
     metadata.finalizers = [DELIVERY_FINALIZER];
     if (missing.length === 0) kind = 'hold';
-  }
-  return Object.keys(metadata).length === 0 ? undefined : { patch: { metadata }, kind };
+  } else if (missing.length === 0) return undefined;
+  return { patch: { metadata }, kind };
 }

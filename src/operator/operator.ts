@@ -98,9 +98,10 @@ export class Operator {
   readonly #metrics: OperatorMetrics;
   #failedPods: ListWatch<FailedPodRecord> | undefined;
   #namespacesVersion = 0;
-  /** namespaces being deleted, or deleted in the last minutes → their deletionTimestamp (see below) */
-  readonly #namespaceDeletions = new Map<string, string>();
+  /** namespaces being deleted, or deleted in the last minutes → their deletionTimestamp and labels (see below) */
+  readonly #namespaceDeletions = new Map<string, { at: string; labels: Record<string, string> }>();
   #leading = false;
+  #starting = false;
   #stopping = false;
   #sweepTimer: unknown;
 
@@ -178,8 +179,13 @@ export class Operator {
       },
     });
     this.namespacesWatch = watch('/api/v1/namespaces', 'namespaces', namespaceRecord, {
-      onChange: (type, namespace) => {
+      onChange: (type, namespace, previous) => {
         this.#rememberNamespaceDeletion(type, namespace);
+        // Only what rules can see of a namespace matters: that it exists, and its labels. A terminating
+        // namespace's status updates must not re-evaluate every rule and sweep every Job.
+        const labelsChanged =
+          type !== 'modified' || JSON.stringify(previous?.labels) !== JSON.stringify(namespace.labels);
+        if (!labelsChanged) return;
         this.#namespacesVersion++;
         if (this.rulesWatch.isSynced) for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
         this.#updateAdmissionScope();
@@ -263,7 +269,7 @@ export class Operator {
         activeRules: () => this.rules.deliverable(),
         matchContext: () => this.#matchContext(),
         failedPods: (job) => this.#failedPodDetails(job),
-        namespaceDeletion: (namespace) => this.#namespaceDeletions.get(namespace),
+        namespaceDeletion: (namespace) => this.#namespaceDeletions.get(namespace)?.at,
       },
       jobs: this.jobWriter,
       report: {
@@ -321,9 +327,8 @@ export class Operator {
   }
 
   async #startLeading(): Promise<void> {
-    if (this.#leading || this.#stopping) return;
-    this.#leading = true;
-    this.#metrics.leader?.(true);
+    if (this.#leading || this.#starting || this.#stopping) return;
+    this.#starting = true;
     this.log.info({ identity: this.config.identity }, 'leading: reconciling and delivering');
     // Read each rule afresh: the watch may not have brought the previous leader's last status write yet (a 0.1
     // leader's ledger, in an upgrade, must not be missed).
@@ -333,6 +338,11 @@ export class Operator {
         this.rules.runtime(key, rule);
       }),
     );
+    // Only now: reconciles woken before would build rule runtimes from the cache, and miss a 0.1 ledger.
+    this.#starting = false;
+    if (this.#stopping) return;
+    this.#leading = true;
+    this.#metrics.leader?.(true);
     for (const key of this.integrationsWatch.store.keys()) this.integrationQueue.add(key);
     for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
     this.pipeline.setActive(true);
@@ -358,7 +368,11 @@ export class Operator {
         ledger.armed.filter((a) => !present.has(a.uid)),
       );
     }
-    await this.jobWriter.idle();
+    // Drop the ledgers only once everything they caused is answered and written: the alerts about vanished Jobs
+    // (there is no Job to record them on) and the records of what they said was sent.
+    while (this.#leading && (this.pipeline.busy > 0 || this.jobWriter.inFlight > 0)) {
+      await new Promise((resolve) => this.#clock.setTimeout(() => resolve(undefined), 1_000));
+    }
     if (!this.#leading) return;
     for (const runtime of legacy) this.rules.migrated(runtime);
   }
@@ -409,8 +423,9 @@ export class Operator {
     return keys;
   }
 
+  /** A namespace's labels; for one deleted in the last minutes, the labels it had (its last Jobs' events). */
   #namespaceLabels = (namespace: string): Record<string, string> | undefined =>
-    this.namespacesWatch.store.get(namespace)?.labels;
+    this.namespacesWatch.store.get(namespace)?.labels ?? this.#namespaceDeletions.get(namespace)?.labels;
 
   #matchContext(): MatchContext {
     return { namespaceLabels: this.#namespaceLabels, trustedNamespaces: this.config.clusterRuleNamespaces };
@@ -467,10 +482,10 @@ export class Operator {
     }
     if (namespace.deletionTimestamp === undefined) return;
     const at = namespace.deletionTimestamp;
-    this.#namespaceDeletions.set(namespace.name, at);
+    this.#namespaceDeletions.set(namespace.name, { at, labels: namespace.labels });
     if (type === 'deleted') {
       this.#clock.setTimeout(() => {
-        if (this.#namespaceDeletions.get(namespace.name) === at)
+        if (this.#namespaceDeletions.get(namespace.name)?.at === at)
           this.#namespaceDeletions.delete(namespace.name);
       }, 10 * 60_000);
     }

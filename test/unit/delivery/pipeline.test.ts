@@ -8,7 +8,7 @@ import type { JobRecord } from '../../../src/domain/job.ts';
 import { formatRecord, recordEntry } from '../../../src/delivery/delivery-record.ts';
 import { destinationId, destinationRef } from '../../../src/delivery/destination.ts';
 import { DeliveryPipeline } from '../../../src/delivery/pipeline.ts';
-import type { ActiveRule, JobChange } from '../../../src/delivery/pipeline-ports.ts';
+import type { ActiveRule, JobChange, JobWriteResult } from '../../../src/delivery/pipeline-ports.ts';
 import type { DeliveryItem, SendResult } from '../../../src/delivery/types.ts';
 import { PermanentError, RetryableError } from '../../../src/errors.ts';
 import { IntegrationRuntime } from '../../../src/reconcilers/integration-runtime.ts';
@@ -83,6 +83,8 @@ const succeeded = (
   });
 
 interface SetUpOptions {
+  /** what the API server answers to each write (default: stored, resourceVersion "100") */
+  writeResult?: () => JobWriteResult;
   finalizers?: boolean;
   namespaceDeletion?: string;
   rules?: NotificationRule[];
@@ -124,7 +126,7 @@ function setUp(
     jobs: {
       write: (j, change) => {
         writes.push({ job: j.name, change: { entries: [...change.entries], finalizer: change.finalizer } });
-        return Promise.resolve('written');
+        return Promise.resolve(options.writeResult?.() ?? { result: 'written', resourceVersion: '100' });
       },
     },
     report: {
@@ -149,7 +151,17 @@ function setUp(
       at: clock.now(),
       ...result,
     } as SendResult);
-  return { pipeline, runtime: runtimes[0]!, runtimes, enqueued, reported, writes, clock, answer };
+  return {
+    pipeline,
+    runtime: runtimes[0]!,
+    runtimes,
+    integration,
+    enqueued,
+    reported,
+    writes,
+    clock,
+    answer,
+  };
 }
 
 const entry = (event: 'Succeeded' | 'Failed' | 'Cancelled', uid = RULE_UID) => recordEntry(uid, event);
@@ -327,6 +339,64 @@ describe('DeliveryPipeline: claim and record', () => {
       { job: 'leftover', change: { entries: [], finalizer: 'remove' } },
       { job: 'etl', change: { entries: [entry('Failed')], finalizer: 'keep' } },
     ]);
+  });
+});
+
+describe('DeliveryPipeline: what the review found', () => {
+  it('lets the cache win once it has caught up with our write: a finalizer someone else put back is released', async () => {
+    const { pipeline, writes } = setUp({ events: ['Cancelled'] });
+    pipeline.onJobChange('added', job('etl', { held: true }), undefined);
+    // finished: nothing owed, release (resourceVersion 100 after our write)
+    pipeline.onJobChange(
+      'modified',
+      succeeded('etl', undefined, { held: true, resourceVersion: '5' }),
+      job('etl'),
+    );
+    await settle();
+    expect(writes.map((w) => w.change.finalizer)).toEqual(['remove']);
+    // a later state (rv 101) still shows the finalizer (an earlier add landed after our remove): ask again
+    pipeline.onJobChange(
+      'modified',
+      succeeded('etl', undefined, { held: true, resourceVersion: '101' }),
+      job('etl'),
+    );
+    await settle();
+    expect(writes.map((w) => w.change.finalizer)).toEqual(['remove', 'remove']);
+  });
+
+  it('keeps what it sent when its record write finds the Job gone: the DELETED event after it owes nothing', async () => {
+    const { pipeline, enqueued, answer, writes } = setUp(
+      { events: ['Succeeded'] },
+      {},
+      { writeResult: () => ({ result: 'gone' }) },
+    );
+    const done = succeeded('etl', undefined, { ttlSecondsAfterFinished: 0 });
+    pipeline.onJobChange('modified', done, job('etl'));
+    await settle();
+    answer(enqueued[0]!);
+    await settle();
+    expect(writes).toHaveLength(1); // the record write, answered 404
+    pipeline.onJobChange('deleted', done, done); // the DELETED event, without the record
+    await settle();
+    expect(enqueued).toHaveLength(1);
+  });
+
+  it('reports Failed, never records silently, an alert whose integration stopped while it was prepared', async () => {
+    let release!: (id: string) => void;
+    const { pipeline, enqueued, reported, writes, integration } = setUp(
+      { destinations: [{ user: 'a@x' }] },
+      { lookupUserByEmail: () => new Promise<string>((resolve) => (release = resolve)) },
+    );
+    pipeline.onJobChange('modified', failed('etl', undefined, { held: true }), job('etl', { held: true }));
+    await settle(); // the user lookup is pending; meanwhile the integration is deleted
+    await integration.dispatcher.stop();
+    release('U0A');
+    await settle();
+    expect(enqueued).toEqual([]);
+    expect(reported.map((r) => r.result)).toEqual([
+      expect.objectContaining({ result: 'Failed', error: 'integration_stopped' }),
+    ]);
+    expect(writes).toEqual([{ job: 'etl', change: { entries: [entry('Failed')], finalizer: 'remove' } }]);
   });
 });
 
