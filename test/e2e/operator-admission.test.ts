@@ -28,7 +28,7 @@ import {
   waitForAdmission,
   type AdmissionPolicy,
 } from '../support/admission.ts';
-import { apiServerJobPatches, JobWriteRecorder } from '../support/job-writes.ts';
+import { apiServerJobPatches, JobWriteRecorder, patchesSince } from '../support/job-writes.ts';
 import { getRule } from '../support/operator.ts';
 
 const env = useOperatorEnvironment({ startOperator: false });
@@ -153,11 +153,14 @@ describe('with the admission policy', () => {
         expect(outside.heldAtCreation.get(j)).toBe(false);
         expect(outside.writes.get(j)).toBe(0);
       }
-      const patches = (await apiServerJobPatches()) - patchesBefore;
+      const patches = patchesSince(patchesBefore, await apiServerJobPatches());
       console.log(
-        `with the admission policy: ${recorder.total()} Job writes (watched) for ${matched.length + unselected.length + cancelled.length} Jobs in the watched namespace, ${outside.total()} elsewhere; API server PATCHes on Jobs: ${patches}`,
+        `with the admission policy: ${recorder.total()} Job writes (watched) for ${matched.length + unselected.length + cancelled.length} Jobs in the watched namespace, ${outside.total()} elsewhere; API server PATCHes on Jobs: ${patches.stored} stored, ${patches.refused} refused`,
       );
-      expect(patches).toBe(recorder.total() + outside.total());
+      // The API server's counter is cluster-wide: the garbage collector PATCHes Jobs too (it removes the
+      // foregroundDeletion finalizer of Jobs in namespaces earlier tests deleted), so it bounds from above;
+      // the per-Job counts above, from the watches, are the exact ones.
+      expect(patches.stored).toBeGreaterThanOrEqual(recorder.total() + outside.total());
     } finally {
       await recorder.stop();
       await outside.stop();

@@ -28,7 +28,7 @@ import {
   waitHeld,
 } from '../support/kube.ts';
 import { getRule, patchSpec } from '../support/operator.ts';
-import { apiServerJobPatches, JobWriteRecorder } from '../support/job-writes.ts';
+import { apiServerJobPatches, JobWriteRecorder, patchesSince } from '../support/job-writes.ts';
 
 const env = useOperatorEnvironment({ startOperator: false });
 const processes = useOperatorProcesses(env);
@@ -348,11 +348,14 @@ describe('Jobs that vanish', () => {
       });
       const size = JSON.stringify(rule).length;
       expect(size).toBeLessThan(8 * 1024);
-      const patches = (await apiServerJobPatches()) - patchesBefore;
+      const patches = patchesSince(patchesBefore, await apiServerJobPatches());
       console.log(
-        `Job writes (watched): ${recorder.total()} for ${matched.length + cancelled.length} matched Jobs; API server PATCHes on Jobs: ${patches}; rule object ${size} bytes`,
+        `Job writes (watched): ${recorder.total()} for ${matched.length + cancelled.length} matched Jobs; API server PATCHes on Jobs: ${patches.stored} stored, ${patches.refused} refused; rule object ${size} bytes`,
       );
-      expect(patches).toBe(recorder.total());
+      // The API server's counter is cluster-wide: the garbage collector PATCHes Jobs too (it removes the
+      // foregroundDeletion finalizer of Jobs in namespaces earlier tests deleted), so it bounds from above;
+      // the per-Job counts above, from the watch, are the exact ones.
+      expect(patches.stored).toBeGreaterThanOrEqual(recorder.total());
     } finally {
       await recorder.stop();
     }

@@ -77,9 +77,22 @@ export class JobWriteRecorder {
 }
 
 /** PATCH requests on Jobs the API server served (any answer), from its own /metrics (apiserver_request_total). */
-export async function apiServerJobPatches(): Promise<number> {
-  return (await apiServerJobPatchesByCode()).total;
+export async function apiServerJobPatches(): Promise<{ stored: number; refused: number }> {
+  const { total, byCode } = await apiServerJobPatchesByCode();
+  const stored = Object.entries(byCode)
+    .filter(([code]) => code.startsWith('2'))
+    .reduce((sum, [, n]) => sum + n, 0);
+  return { stored, refused: total - stored };
 }
+
+/** PATCHes on Jobs between two readings of apiServerJobPatches. */
+export const patchesSince = (
+  before: { stored: number; refused: number },
+  after: { stored: number; refused: number },
+): { stored: number; refused: number } => ({
+  stored: after.stored - before.stored,
+  refused: after.refused - before.refused,
+});
 
 /** The same, by HTTP answer code. */
 export async function apiServerJobPatchesByCode(): Promise<{
