@@ -7,6 +7,9 @@ import { describe, JobheraldError, RetryableError } from '../errors.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
+/** How long one connection pool serves before a new one is built (see KubeConnection.#agent). */
+const AGENT_MAX_AGE_MS = 60 * 60_000;
+
 /** A non-2xx answer from the API server, with its HTTP status and the Status reason. */
 export class KubeApiError extends JobheraldError {
   readonly status: number;
@@ -36,6 +39,14 @@ export class KubeConnection {
   readonly #timeoutMs: number;
   /** told of every request by verb (metrics count them for quality-bar P7) */
   onRequest: ((verb: 'get' | 'list' | 'watch' | 'write') => void) | undefined;
+  /**
+   * One connection pool for the API server. client-node builds a new undici Agent (with its own TLS
+   * connections) on every request it authenticates; nothing closes them, so a LIST page, a status patch or a
+   * Lease renewal each left a connection and its TLS buffers behind. The first agent it builds is kept and
+   * used for every request (credentials that live in headers, like bearer tokens, are still applied per
+   * request); it is replaced every AGENT_MAX_AGE_MS so that rotated client certificates are picked up.
+   */
+  #agent: { dispatcher: ReturnType<RequestContext['getDispatcher']>; at: number } | undefined;
 
   constructor(config: KubeConfig, timeoutMs = 30_000) {
     const cluster = config.getCurrentCluster();
@@ -86,9 +97,17 @@ export class KubeConnection {
       method,
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      dispatcher: ctx.getDispatcher(),
+      dispatcher: this.#dispatcher(ctx),
       signal: opts.signal ?? (isWatch ? undefined : AbortSignal.timeout(this.#timeoutMs)),
     });
+  }
+
+  #dispatcher(ctx: RequestContext): ReturnType<RequestContext['getDispatcher']> {
+    const now = Date.now();
+    if (this.#agent === undefined || now - this.#agent.at > AGENT_MAX_AGE_MS) {
+      this.#agent = { dispatcher: ctx.getDispatcher(), at: now };
+    }
+    return this.#agent.dispatcher;
   }
 
   /** A JSON request; throws KubeApiError on a non-2xx status and RetryableError on transport failure. */
