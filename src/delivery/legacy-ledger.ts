@@ -5,8 +5,6 @@
 //   - `sent`: (Job UID, event, destination id) delivered → recorded on the Job, not sent again;
 //   - `armed`: running Jobs watched for Cancelled → those gone from the cluster are alerted Cancelled once.
 // Never throws: an unreadable ledger yields what can be read and the problems, for the rule's status.
-import type { EventType } from '../api/types.ts';
-
 export interface LegacyLedger {
   /** ms; outcomes before it were handled */
   floor: number;
@@ -56,6 +54,3 @@ export function readLegacyLedger(raw: unknown): LegacyLedger | undefined {
   if (bad > 0) ledger.problems.push(`${bad} unreadable status.ledger entries ignored`);
   return ledger;
 }
-
-export const legacyEventCode = (event: EventType): string =>
-  ({ Succeeded: 'S', Failed: 'F', Cancelled: 'C' })[event];
