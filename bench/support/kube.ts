@@ -10,8 +10,8 @@ import {
   Watch,
   type V1Job,
 } from '@kubernetes/client-node';
-import { Agent, request, type RequestOptions } from 'node:https';
 import { POD_ANNOTATIONS } from '../../src/dev/cluster/kwok-stages.ts';
+import { ApiClient } from './apiserver.ts';
 import { waitFor } from '../../src/dev/cluster/processes.ts';
 
 export interface Kube {
@@ -105,35 +105,10 @@ export async function createJobs(
   jobs: readonly BenchJob[],
   concurrency = 50,
 ): Promise<number> {
-  const options: RequestOptions = {};
-  await kube.kc.applyToHTTPSOptions(options);
-  const server = kube.kc.getCurrentCluster()?.server;
-  if (server === undefined) throw new Error('the kubeconfig has no current cluster');
-  const agent = new Agent({
-    keepAlive: true,
-    maxSockets: concurrency,
-    ca: options.ca,
-    cert: options.cert,
-    key: options.key,
-  });
-  const headers = {
-    ...(options.headers as Record<string, string> | undefined),
-    'content-type': 'application/json',
-  };
+  const api = await ApiClient.connect(kube, concurrency);
+  const path = `/apis/batch/v1/namespaces/${namespace}/jobs`;
   const post = (body: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(
-        `${server}/apis/batch/v1/namespaces/${namespace}/jobs`,
-        { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end(body);
-    });
+    api.request('POST', path, body, 'application/json', 30_000).then((r) => r.status);
   const began = performance.now();
   try {
     await pool(jobs.length, concurrency, async (i) => {
@@ -148,7 +123,7 @@ export async function createJobs(
       }
     });
   } finally {
-    agent.destroy();
+    api.close();
   }
   return (performance.now() - began) / 1000;
 }
