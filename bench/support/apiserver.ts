@@ -3,8 +3,8 @@
 // request counts: `apiserver_request_total` from its /metrics, so a figure counts every client's requests as
 // the server saw them, not what one client says it sent.
 import { Agent, request, type RequestOptions } from 'node:https';
-import type { Kube } from './kube.ts';
-import { sleep } from './kube.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface ApiResponse {
   status: number;
@@ -23,7 +23,7 @@ export class ApiClient {
   }
 
   /** A client with the kubeconfig's credentials (the bench's cluster admin) and at most `sockets` open. */
-  static async connect(kube: Kube, sockets = 32): Promise<ApiClient> {
+  static async connect(kube: { kc: KubeConfig }, sockets = 32): Promise<ApiClient> {
     const options: RequestOptions = {};
     await kube.kc.applyToHTTPSOptions(options);
     const server = kube.kc.getCurrentCluster()?.server;
