@@ -156,6 +156,7 @@ export async function run(args: string[]): Promise<number> {
       deliveryResult: (item, result) => metrics.recordResult(item, result),
       watchQueue: (source) => metrics.watchQueue(source),
       jobWrite: (kind) => metrics.jobWrite(kind),
+      reconciled: (controller) => metrics.reconciled(controller),
     },
     onLostLeadership: () => {
       log.error({}, 'lost leadership: exiting so that a fresh process rejoins the election');

@@ -23,6 +23,7 @@ export const DISPATCH_LATENCY_BUCKETS: readonly number[] = [
 export type KubeVerb = 'get' | 'list' | 'watch' | 'write';
 export const KUBE_VERBS: readonly KubeVerb[] = ['get', 'list', 'watch', 'write'];
 export const JOB_WRITE_KINDS = ['hold', 'record', 'release'] as const;
+export const CONTROLLERS = ['slackintegration', 'notificationrule'] as const;
 export type SlackRequestResult = 'ok' | 'error' | 'rate_limited';
 const SLACK_REQUEST_RESULTS: readonly SlackRequestResult[] = ['ok', 'error', 'rate_limited'];
 
@@ -93,6 +94,7 @@ export class Metrics implements DeliveryMetrics, ListWatchMetrics {
   readonly #outcomes: Counter<'event'>;
   readonly #kubeRequests: Counter<'verb'>;
   readonly #jobWrites: Counter<'kind'>;
+  readonly #reconciles: Counter<'controller'>;
 
   /** queue-depth sources and their (guarded) integration label */
   readonly #queueSources = new Map<QueueDepthSource, string>();
@@ -241,6 +243,13 @@ export class Metrics implements DeliveryMetrics, ListWatchMetrics {
       registers,
     });
     for (const kind of JOB_WRITE_KINDS) this.#jobWrites.inc({ kind }, 0);
+    this.#reconciles = new Counter({
+      name: 'jobherald_reconciles_total',
+      help: 'Reconciles run by the work queues, by controller (slackintegration|notificationrule).',
+      labelNames: ['controller'],
+      registers,
+    });
+    for (const controller of CONTROLLERS) this.#reconciles.inc({ controller }, 0);
   }
 
   // ── Deliveries ──────────────────────────────────────────────────────────────────────────────────────────
@@ -316,6 +325,11 @@ export class Metrics implements DeliveryMetrics, ListWatchMetrics {
   /** One patch to a Job (quality bar P7: ≤ 1 per matched Job with the admission policy, ≤ 2 without). */
   jobWrite(kind: (typeof JOB_WRITE_KINDS)[number]): void {
     this.#jobWrites.inc({ kind });
+  }
+
+  /** A work queue ran one reconcile. */
+  reconciled(controller: (typeof CONTROLLERS)[number]): void {
+    this.#reconciles.inc({ controller });
   }
 
   /** Whether this replica holds the leader Lease. */

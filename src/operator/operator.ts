@@ -48,6 +48,8 @@ export interface OperatorMetrics {
   watchQueue?(source: { integration: string; depth(): number }): () => void;
   /** a write to a Job (finalizer on, record, release) */
   jobWrite?(kind: 'hold' | 'record' | 'release'): void;
+  /** a work queue ran one reconcile (the bench divides these by alerts: our own writes must not wake them) */
+  reconciled?(controller: 'slackintegration' | 'notificationrule'): void;
 }
 
 export interface OperatorOptions {
@@ -250,7 +252,11 @@ export class Operator {
       name: 'slackintegrations',
       concurrency: 4,
       clock,
-      reconcile: (key) => (this.#leading ? this.integrations.reconcile(key) : Promise.resolve()),
+      reconcile: (key) => {
+        if (!this.#leading) return Promise.resolve();
+        this.#metrics.reconciled?.('slackintegration');
+        return this.integrations.reconcile(key);
+      },
       onError: (key, error, retryIn) =>
         log.warn({ controller: 'slackintegration', key, err: error, retryInMs: retryIn }, 'reconcile failed'),
     });
@@ -258,7 +264,11 @@ export class Operator {
       name: 'notificationrules',
       concurrency: 4,
       clock,
-      reconcile: (key) => (this.#leading ? this.rules.reconcile(key) : Promise.resolve()),
+      reconcile: (key) => {
+        if (!this.#leading) return Promise.resolve();
+        this.#metrics.reconciled?.('notificationrule');
+        return this.rules.reconcile(key);
+      },
       onError: (key, error, retryIn) =>
         log.warn({ controller: 'notificationrule', key, err: error, retryInMs: retryIn }, 'reconcile failed'),
     });
