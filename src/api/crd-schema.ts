@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { GROUP, VERSION } from './types.ts';
 import { celTwins } from './cel-twins.ts';
+import { packagePath } from '../package-root.ts';
 
 /** The subset of a structural OpenAPI v3 schema (with Kubernetes extensions) that jobherald's CRDs use. */
 export interface KubeSchema {
@@ -32,9 +33,9 @@ export interface KubeSchema {
 export type ResourceKind = 'SlackIntegration' | 'NotificationRule';
 export const RESOURCE_KINDS: readonly ResourceKind[] = ['SlackIntegration', 'NotificationRule'];
 
-export const CRD_FILES: Record<ResourceKind, URL> = {
-  SlackIntegration: new URL('../../crds/jobherald.dev_slackintegrations.yaml', import.meta.url),
-  NotificationRule: new URL('../../crds/jobherald.dev_notificationrules.yaml', import.meta.url),
+export const CRD_FILES: Record<ResourceKind, string> = {
+  SlackIntegration: packagePath('crds', 'jobherald.dev_slackintegrations.yaml'),
+  NotificationRule: packagePath('crds', 'jobherald.dev_notificationrules.yaml'),
 };
 
 interface CrdDocument {
@@ -54,10 +55,10 @@ export function kubeSchema(kind: ResourceKind): KubeSchema {
   const file = CRD_FILES[kind];
   const crd = yaml.load(readFileSync(file, 'utf8')) as CrdDocument;
   if (crd.spec?.group !== GROUP || crd.spec.names?.kind !== kind) {
-    throw new Error(`${file.pathname}: not the CRD of ${kind}.${GROUP}`);
+    throw new Error(`${file}: not the CRD of ${kind}.${GROUP}`);
   }
   const schema = crd.spec.versions?.find((v) => v.name === VERSION)?.schema?.openAPIV3Schema;
-  if (schema === undefined) throw new Error(`${file.pathname}: no openAPIV3Schema for version ${VERSION}`);
+  if (schema === undefined) throw new Error(`${file}: no openAPIV3Schema for version ${VERSION}`);
   assertEveryRuleHasATwin(schema, kind);
   cache.set(kind, schema);
   return schema;

@@ -4,12 +4,12 @@
 // The CRDs go to the API server as the raw JSON of the YAML, by server-side apply: client-node's typed
 // models would silently drop `enum`, `default` and every `x-kubernetes-*` key (the CEL rules) on the way.
 import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.ts';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import type { KubeConnection } from '../kube/connection.ts';
 
-export const CRD_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
+export const CRD_DIR = packagePath('crds');
 
 export interface Crd {
   apiVersion: string;

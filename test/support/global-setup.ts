@@ -2,6 +2,9 @@
 // namespace each). Knobs:
 //   JOBHERALD_E2E_REUSE=1        reuse the running `dev` cluster instead of starting one (fast iteration)
 //   JOBHERALD_E2E_NO_CLUSTER=1   start nothing (for e2e files that need only a browser or the emulator)
+//   JOBHERALD_E2E_FROM_SOURCE=1  run the operator from src/ instead of the bundle `npm run build` ships
+// The operator processes run what ships (dist/, built here first); the other CLI commands run from src/.
+import { execFileSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import { down, readState, up, type ClusterState } from '../../src/dev/cluster/control-plane.ts';
 
@@ -20,6 +23,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('clusterName', '');
     project.provide('kubeconfig', '');
     return undefined;
+  }
+  if (process.env.JOBHERALD_E2E_FROM_SOURCE !== '1') {
+    execFileSync(process.execPath, ['scripts/build.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   let state: ClusterState | undefined;
   if (process.env.JOBHERALD_E2E_REUSE === '1') {

@@ -62,7 +62,7 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
   const logFile = join(logDir, `operator-${process.pid}-${++runCounter}.log`);
   const file = createWriteStream(logFile);
   const args = [
-    join(ROOT, 'src/main.ts'),
+    join(ROOT, process.env.JOBHERALD_E2E_FROM_SOURCE === '1' ? 'src/main.ts' : 'dist/main.js'),
     'controller',
     `--kubeconfig=${opts.kubeconfig ?? inject('kubeconfig')}`,
     `--namespace=${opts.namespace}`,

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../package-root.ts';
 
 /** Everything jobherald keeps on a machine: built binaries (by version) and local clusters. */
 export const cacheRoot = (): string => process.env.JOBHERALD_CACHE ?? join(homedir(), '.cache', 'jobherald');
@@ -12,8 +12,5 @@ export const clusterDir = (name: string): string => join(cacheRoot(), 'clusters'
 export const etcdDataDir = (name: string): string =>
   existsSync('/dev/shm') ? join('/dev/shm', `jobherald-${name}-etcd`) : join(clusterDir(name), 'etcd');
 
-/** The build script ships next to this file in src/; from a compiled dist/ tree, look in src/. */
-export function buildScript(): string {
-  const here = fileURLToPath(new URL('./build-control-plane.sh', import.meta.url));
-  return existsSync(here) ? here : here.replace(`${'/dist/'}`, '/src/');
-}
+/** The build script ships in src/ (package.json "files"), also when the CLI runs from the bundle in dist/. */
+export const buildScript = (): string => packagePath('src', 'dev', 'cluster', 'build-control-plane.sh');
