@@ -6,6 +6,11 @@ import { KubeConnection } from '../kube/connection.ts';
 import { Operator } from '../operator/operator.ts';
 import { DEFAULTS, type OperatorConfig } from '../operator/config.ts';
 import { DEFAULT_ADMISSION_PARAMS } from '../api/job-metadata.ts';
+import {
+  parseWorkspaceRate,
+  SLACK_WORKSPACE_BURST,
+  SLACK_WORKSPACE_POSTS_PER_MINUTE,
+} from '../delivery/limits.ts';
 import { createSlackClient } from '../slack/client.ts';
 import { createLogger, parseLogLevel } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
@@ -43,6 +48,10 @@ const OPTIONS = {
     help: 'how often channels are re-checked while alerts wait for an invite (default: 30s)',
   },
   'slack-timeout': { type: 'string', help: 'Slack request timeout (default: 10s)' },
+  'slack-workspace-rate': {
+    type: 'string',
+    help: `chat.postMessage budget per workspace, RATE/m[:BURST], RATE/s[:BURST] or off; beyond it, alerts go out as one digest per channel (default: ${SLACK_WORKSPACE_POSTS_PER_MINUTE}/m:${SLACK_WORKSPACE_BURST}, Slack's "several hundred per minute")`,
+  },
   'channel-hold': {
     type: 'string',
     help: 'how long alerts wait for a channel that does not resolve or is unavailable (default: 1h)',
@@ -114,6 +123,7 @@ export async function run(args: string[]): Promise<number> {
     return process.env[envName(flag)];
   };
   const namespace = get('namespace') ?? process.env.POD_NAMESPACE ?? podNamespace() ?? 'jobherald-system';
+  const workspaceRate = get('slack-workspace-rate');
   const config: OperatorConfig = {
     clusterName: get('cluster-name') ?? 'kubernetes',
     namespace,
@@ -133,6 +143,8 @@ export async function run(args: string[]): Promise<number> {
     admissionParams: get('admission-params') ?? DEFAULT_ADMISSION_PARAMS,
     deliveryLimits: {
       channelHoldMs: parseDuration(get('channel-hold') ?? '1h', 'channel-hold'),
+      // unset: the dispatcher's default, Slack's workspace ceiling (delivery/limits.ts)
+      ...(workspaceRate === undefined ? {} : parseWorkspaceRate(workspaceRate)),
     },
   };
   const log = createLogger({ level: parseLogLevel(get('log-level') ?? 'info') });

@@ -3,24 +3,30 @@
 //
 // - each destination (channel ID, or user ID for a DM) has its own queue and token bucket (~1 msg/s, burst 3),
 //   and at most one request in flight, so order per channel is kept and Slack's per-channel limit respected;
-// - queues run in parallel, bounded by `maxInFlight` requests and a workspace-wide bucket (high by default);
-// - when more than `digestThreshold` items wait as a send slot opens, up to `digestCapacity` of them go out as
-//   one digest message (renderDigest), so a burst of 1,000 alerts is ~40 messages rather than 1,000 seconds;
-// - a 429 pauses only its queue, for exactly Retry-After; transient errors (5xx, network, timeouts) retry the
-//   head with exponential backoff and jitter until the item's deadline; permanent errors fail the item at once;
-//   channel errors park the queue and ask for a membership re-check; auth errors park the whole integration;
+// - queues run in parallel, bounded by `maxInFlight` requests and the workspace-wide budget (Slack's
+//   "several hundred per minute": 300/min, burst 50 by default, limits.ts), which workspace-budget.ts keeps;
+// - scheduler.ts decides who sends next: round-robin while the budget is ample, where a digest of up to
+//   `digestCapacity` items goes out when more than `digestThreshold` wait for one channel (a burst of 1,000
+//   alerts into one channel is ~40 messages rather than 1,000 seconds); oldest-first with one digest per
+//   channel while the budget is short (1,000 alerts over 100 channels: 100 messages);
+// - a 429 pauses its queue for exactly Retry-After, and the whole workspace when several channels are refused
+//   at once (WorkspaceBudget.rateLimited); transient errors (5xx, network, timeouts) retry the head with
+//   exponential backoff and jitter until the item's deadline; permanent errors fail the item at once; channel
+//   errors park the queue and ask for a membership re-check; auth errors park the whole integration;
 // - every item ends in exactly one onResult(item, Delivered|Failed) — except those still queued at stop(),
 //   which are handed back for the ledger to offer again after the restart.
 import { backoffDelay } from './backoff.ts';
-import { ChannelQueue } from './channel-queue.ts';
 import type { Entry } from './channel-queue.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { systemClock } from './clock.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+import type { DeliveryLimits } from './limits.ts';
+import { PacedQueue, Scheduler } from './scheduler.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from './types.ts';
 import { noMetrics } from './types.ts';
+import { WorkspaceBudget } from './workspace-budget.ts';
 import type { SlackMessage } from '../domain/message.ts';
-import { MAX_DIGEST_ENTRIES } from '../domain/render.ts';
 import {
   AuthError,
   ChannelUnavailableError,
@@ -34,44 +40,9 @@ import type { LogSink } from '../slack/logging.ts';
 import { silentLog } from '../slack/logging.ts';
 import type { PostedMessage, SlackPort } from '../slack/port.ts';
 
-export interface DeliveryLimits {
-  /** chat.postMessage allows ~1 message per second per channel */
-  channelRatePerSecond: number;
-  channelBurst: number;
-  /** a safety cap for the whole workspace (Slack: "several hundred per minute"), high by default */
-  workspaceRatePerSecond: number;
-  workspaceBurst: number;
-  /** requests in flight at once for this integration */
-  maxInFlight: number;
-  /** fold the backlog into a digest when more than this many items wait as a send slot opens */
-  digestThreshold: number;
-  /** most items per digest message (the renderer's limit) */
-  digestCapacity: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  /** how long an item may keep failing (transient errors, rate limits, auth) before it is reported Failed */
-  maxDeliveryMs: number;
-  /**
-   * how long alerts wait for a channel that is unavailable (not_in_channel, channel_not_found after a send) or
-   * does not resolve yet (a private channel before /invite, see hold()) before they fail with that error
-   */
-  channelHoldMs: number;
-}
-
-export const DEFAULT_LIMITS: Readonly<DeliveryLimits> = {
-  channelRatePerSecond: 1,
-  channelBurst: 3,
-  workspaceRatePerSecond: 100,
-  workspaceBurst: 200,
-  maxInFlight: 16,
-  digestThreshold: 3,
-  digestCapacity: MAX_DIGEST_ENTRIES,
-  backoffBaseMs: 1_000,
-  backoffMaxMs: 60_000,
-  maxDeliveryMs: 15 * 60_000,
-  // a private channel may take a while to be invited to
-  channelHoldMs: 60 * 60_000,
-};
+// The limits moved to limits.ts; operator config and reconcilers import them from here.
+export { DEFAULT_LIMITS, parseWorkspaceRate } from './limits.ts';
+export type { DeliveryLimits } from './limits.ts';
 
 /** The queue of alerts for a channel reference that does not resolve yet: never a Slack ID (those have no `?`). */
 const heldKey = (ref: string): string => `?${ref}`;
@@ -113,9 +84,10 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
   readonly #random: () => number;
   readonly #log: LogSink;
   readonly #metrics: DeliveryMetrics & DispatchMetrics;
-  readonly #queues = new Map<string, ChannelQueue<I>>();
+  readonly #queues = new Map<string, PacedQueue<I>>();
   readonly #ids = new Set<string>();
-  readonly #workspace: TokenBucket;
+  readonly #budget: WorkspaceBudget;
+  readonly #scheduler: Scheduler<I>;
   readonly #requests = new Set<Promise<void>>();
   #inFlight = 0;
   #integrationPark: { code: string; message: string } | undefined;
@@ -123,7 +95,8 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
   #pumpScheduled = false;
   #timer: { handle: TimerHandle; at: number } | undefined;
   #idleWaiters: (() => void)[] = [];
-  #roundRobin = 0;
+  /** the scheduler's regime at the last pump, to log its changes */
+  #short = false;
 
   constructor(options: DispatcherOptions<I>) {
     this.#opts = options;
@@ -134,10 +107,8 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
     this.#random = options.random ?? Math.random;
     this.#log = options.log ?? silentLog;
     this.#metrics = options.metrics ?? noMetrics;
-    this.#workspace = new TokenBucket(
-      { ratePerSecond: this.limits.workspaceRatePerSecond, burst: this.limits.workspaceBurst },
-      this.#clock,
-    );
+    this.#budget = new WorkspaceBudget(this.limits, this.#clock);
+    this.#scheduler = new Scheduler<I>(this.limits, this.#budget);
   }
 
   /**
@@ -152,7 +123,7 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
         { ratePerSecond: this.limits.channelRatePerSecond, burst: this.limits.channelBurst },
         this.#clock,
       );
-      queue = new ChannelQueue<I>(item.destination, bucket);
+      queue = new PacedQueue<I>(item.destination, bucket);
       this.#queues.set(item.destination, queue);
     }
     const now = this.#clock.now();
@@ -164,6 +135,7 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
       noDigest: false,
     });
     this.#ids.add(item.id);
+    this.#budget.arrived();
     this.#schedulePump();
     return true;
   }
@@ -307,16 +279,20 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
     const now = this.#clock.now();
     for (const q of this.#queues.values()) this.#expire(q, now);
 
-    const keys = [...this.#queues.keys()];
-    for (let i = 0; i < keys.length && this.#inFlight < this.limits.maxInFlight; i++) {
-      const index = (this.#roundRobin + i) % keys.length;
-      const q = this.#queues.get(keys[index] ?? '');
-      if (!q || !this.#ready(q, now)) continue;
-      if (this.#workspace.waitMs() > 0) break;
-      if (!q.bucket.tryTake()) continue;
-      this.#workspace.tryTake();
-      this.#roundRobin = index + 1;
-      this.#send(q);
+    if (!this.#integrationPark) {
+      const slots = this.limits.maxInFlight - this.#inFlight;
+      const turns = this.#scheduler.turns([...this.#queues.values()], now, slots, (q) => this.#ready(q, now));
+      for (const { queue, digestThreshold } of turns) this.#send(queue, digestThreshold);
+      if (this.#scheduler.short !== this.#short) {
+        this.#short = this.#scheduler.short;
+        // debug: near the threshold the regime may change at every pump
+        this.#log.debug(
+          { integration: this.integration, waiting: this.depth(), available: this.#budget.available() },
+          this.#short
+            ? 'workspace budget short: one digest per channel, oldest first'
+            : 'workspace budget ample again',
+        );
+      }
     }
 
     // Forget idle queues whose bucket is full again: a new one would behave the same.
@@ -329,7 +305,7 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
     if (this.#idle()) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
-  #ready(q: ChannelQueue<I>, now: number): boolean {
+  #ready(q: PacedQueue<I>, now: number): boolean {
     return q.length > 0 && !q.inFlight && !q.parked && !this.#integrationPark && q.notBefore <= now;
   }
 
@@ -337,7 +313,10 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
     return this.#inFlight === 0 && this.depth() === 0;
   }
 
-  /** When the next pump must run: the earliest retry, Retry-After, bucket refill, hold or deadline. */
+  /**
+   * When the next pump must run: the earliest retry, Retry-After, bucket refill, workspace pause, end of a
+   * burst's gathering, hold or deadline.
+   */
   #armTimer(now: number): void {
     let wake = Number.POSITIVE_INFINITY;
     for (const q of this.#queues.values()) {
@@ -350,7 +329,7 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
       else if (this.#integrationPark) continue;
       else if (q.notBefore > now) wake = Math.min(wake, q.notBefore);
       else if (this.#inFlight < this.limits.maxInFlight) {
-        wake = Math.min(wake, now + Math.max(q.bucket.waitMs(), this.#workspace.waitMs()));
+        wake = Math.min(wake, this.#scheduler.readyAt(q, now));
       }
     }
     if (this.#timer && this.#timer.at === wake) return;
@@ -370,7 +349,7 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
   }
 
   /** Fail what can no longer be delivered: a parked channel past its hold, items past their deadline. */
-  #expire(q: ChannelQueue<I>, now: number): void {
+  #expire(q: PacedQueue<I>, now: number): void {
     if (q.inFlight || q.length === 0) {
       if (q.parked && q.length === 0 && now >= q.parked.until) q.parked = undefined;
       return;
@@ -392,8 +371,8 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
 
   // ------------------------------------------------------------------------------------ sending
 
-  #send(q: ChannelQueue<I>): void {
-    let batch = q.nextBatch(this.limits.digestThreshold, this.limits.digestCapacity);
+  #send(q: PacedQueue<I>, digestThreshold: number): void {
+    let batch = q.nextBatch(digestThreshold, this.limits.digestCapacity);
     const head = batch[0];
     if (!head) return;
     let message = head.item.message;
@@ -419,6 +398,8 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
       }
     }
     q.inFlight = true;
+    q.sending = batch.length;
+    q.lastSentAt = sentAt;
     this.#inFlight++;
     const port = this.#port;
     const threadTs = head.item.threadTs;
@@ -434,6 +415,7 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
         this.#onPosted(q, batch, posted);
       } finally {
         q.inFlight = false;
+        q.sending = 0;
         this.#inFlight--;
         this.#schedulePump();
       }
@@ -442,7 +424,7 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
     this.#requests.add(request);
   }
 
-  #onPosted(q: ChannelQueue<I>, batch: Entry<I>[], posted: PostedMessage): void {
+  #onPosted(q: PacedQueue<I>, batch: Entry<I>[], posted: PostedMessage): void {
     q.shift(batch.length);
     q.failures = 0;
     q.lastError = undefined;
@@ -462,7 +444,7 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
     }
   }
 
-  #onError(q: ChannelQueue<I>, batch: Entry<I>[], err: JobheraldError): void {
+  #onError(q: PacedQueue<I>, batch: Entry<I>[], err: JobheraldError): void {
     const now = this.#clock.now();
     const head = batch[0];
     if (!head) return;
@@ -470,10 +452,13 @@ export class Dispatcher<I extends DeliveryItem = DeliveryItem> {
     q.lastError = err;
     if (err instanceof RateLimitedError) {
       q.notBefore = now + err.retryAfterMs;
+      const scope = this.#budget.rateLimited(q.key, err.retryAfterMs);
       this.#hook(() => this.#metrics.rateLimited(this.integration));
       this.#log.warn(
-        { ...context, retryAfterMs: err.retryAfterMs },
-        'rate limited by Slack; pausing this channel',
+        { ...context, retryAfterMs: err.retryAfterMs, scope },
+        scope === 'workspace'
+          ? 'rate limited by Slack on several channels at once; pausing the whole workspace'
+          : 'rate limited by Slack; pausing this channel',
       );
     } else if (err instanceof RetryableError) {
       q.failures++;
