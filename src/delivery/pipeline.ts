@@ -20,7 +20,8 @@ import type { NotificationRule } from '../api/types.ts';
 import type { FailedPodDetail, JobRecord } from '../domain/job.ts';
 import type { Outcome } from '../domain/outcome-types.ts';
 import { currentOutcome, isFinished, isRunning, showsStarted } from '../domain/outcome.ts';
-import { selectsJob } from '../domain/match.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { namespaceIndexedSelector, selectsJob } from '../domain/match.ts';
 import { renderAlert } from '../domain/render.ts';
 import { rfc3339 } from '../domain/time.ts';
 import { AuthError, JobheraldError, RetryableError } from '../errors.ts';
@@ -40,6 +41,11 @@ import { deliveryItemId, type DeliveryItem, type SendResult } from './types.ts';
 
 /** How long the book of a Job whose write found it gone waits for the Job's DELETED event. */
 const GONE_BOOK_MS = 5 * 60_000;
+/**
+ * Jobs a sweep evaluates before it lets the event loop run: Lease renewals, watch events and Slack's answers
+ * share that loop, and a sweep of 50,000 Jobs in one go would hold it for seconds (docs/benchmarks.md).
+ */
+const SWEEP_SLICE = 500;
 
 /** How long preparing an alert (user and mention lookups) may keep failing transiently before it fails. */
 export const MAX_PREPARE_MS = 15 * 60_000;
@@ -93,6 +99,9 @@ export class DeliveryPipeline {
   readonly #books = new Map<string, JobBook>();
   /** Jobs seen running that a rule selects: suspension clears startTime, this remembers they had started */
   readonly #seenRunning = new Set<string>();
+  /** sweeps started: a sweep whose number is no longer the last stops at its next turn */
+  #sweeps = 0;
+  #lastSweep: Promise<void> = Promise.resolve();
   /** leading: deliver and write */
   #active = false;
   /** taking Job changes (false while shutting down: answers of in-flight sends are still recorded) */
@@ -127,17 +136,55 @@ export class DeliveryPipeline {
     else this.#offer(job);
   }
 
-  /** Every cached Job again: on becoming leader, after a relist, when rules or integrations change. */
-  sweep(jobs: Iterable<JobRecord>): void {
+  /**
+   * Every cached Job again: on becoming leader, after a relist, when rules or integrations change. In slices of
+   * SWEEP_SLICE Jobs with a turn of the event loop between them (the first slice runs at once); a newer sweep
+   * supersedes one under way, which stops at its next turn. Resolves when done or superseded. The rules are read
+   * afresh after every turn, so a rule deleted meanwhile is not acted on by the rest of the sweep.
+   */
+  sweep(jobs: Iterable<JobRecord>): Promise<void> {
+    const run = this.#sweep(jobs);
+    this.#lastSweep = run;
+    return run;
+  }
+
+  /** Resolves once no sweep is under way: the last one started has finished (not merely been superseded). */
+  async sweepsDone(): Promise<void> {
+    let run: Promise<void>;
+    do {
+      run = this.#lastSweep;
+      await run;
+    } while (run !== this.#lastSweep);
+  }
+
+  async #sweep(jobs: Iterable<JobRecord>): Promise<void> {
     if (!this.#intake) return;
+    const generation = ++this.#sweeps;
+    let select = this.#indexedSelector();
+    let inSlice = 0;
     for (const job of jobs) {
+      if (++inSlice > SWEEP_SLICE) {
+        await nextTurn();
+        if (generation !== this.#sweeps || !this.#intake) return;
+        select = this.#indexedSelector();
+        inSlice = 1;
+      }
       try {
-        this.#offer(job);
+        this.#offer(job, select(job));
       } catch (error) {
         // one Job's bad data must not leave the others unreleased
         this.#o.log.error({ job: `${job.namespace}/${job.name}`, err: error }, 'could not evaluate a Job');
       }
     }
+  }
+
+  /** match for a sweep: the rules that reach each namespace are found once per namespace. */
+  #indexedSelector(): (job: JobRecord) => ActiveRule[] {
+    return namespaceIndexedSelector(
+      [...this.#o.sources.activeRules()],
+      (a) => a.rule.object,
+      this.#o.sources.matchContext(),
+    );
   }
 
   /**
@@ -187,7 +234,7 @@ export class DeliveryPipeline {
   // ------------------------------------------------------------------------------------------- the stages
 
   /** A Job that exists: detect → match → claim → resolve/render/route, then record what can be recorded. */
-  #offer(job: JobRecord): void {
+  #offer(job: JobRecord, selected?: ActiveRule[]): void {
     const book = this.#books.get(job.uid);
     if (book !== undefined) {
       book.job = job;
@@ -196,7 +243,7 @@ export class DeliveryPipeline {
       if (book.writes === 0 && isAtLeast(job.resourceVersion, book.writtenVersion))
         book.finalizer = undefined;
     }
-    const rules = this.#match(job);
+    const rules = selected ?? this.#match(job);
     if (rules.length > 0 && isRunning(job)) this.#seenRunning.add(job.uid);
     const outcome = this.#detect(job);
     if (outcome !== undefined && rules.length > 0) {

@@ -121,9 +121,16 @@ export function whyNotMatched(
  * selects a running Job is owed a say about how it ends, so the Job is held until then.
  */
 export function selectsJob(rule: RuleLike, job: JobRecord, context: MatchContext): boolean {
+  return passes(rule, job, context, () => true);
+}
+
+/** The checks that read only the Job's namespace: their answer holds for every Job of that namespace. */
+const NAMESPACE_CHECKS: ReadonlySet<CheckName> = new Set(['suspended', 'tenancy', 'namespace']);
+
+function passes(rule: RuleLike, job: JobRecord, context: MatchContext, which: (name: CheckName) => boolean) {
   const anyOutcome: Outcome = { event: rule.spec.events?.[0] ?? 'Failed', at: job.creationTimestamp };
   for (const { name, check } of CHECKS) {
-    if (name === 'event') continue;
+    if (name === 'event' || !which(name)) continue;
     try {
       if (check(rule, job, anyOutcome, context) !== undefined) return false;
     } catch {
@@ -131,6 +138,28 @@ export function selectsJob(rule: RuleLike, job: JobRecord, context: MatchContext
     }
   }
   return true;
+}
+
+/**
+ * selectsJob for many Jobs against the same rules (a sweep of every cached Job): the namespace-level checks run
+ * once per namespace, so a Job costs only its own label and name checks against the rules that reach its
+ * namespace. Build a new one whenever the rules or the namespaces' labels may have changed.
+ */
+export function namespaceIndexedSelector<R>(
+  rules: readonly R[],
+  ruleOf: (r: R) => RuleLike,
+  context: MatchContext,
+): (job: JobRecord) => R[] {
+  const reaching = new Map<string, R[]>();
+  return (job) => {
+    let candidates = reaching.get(job.namespace);
+    if (candidates === undefined) {
+      candidates = rules.filter((r) => passes(ruleOf(r), job, context, (name) => NAMESPACE_CHECKS.has(name)));
+      reaching.set(job.namespace, candidates);
+    }
+    if (candidates.length === 0) return candidates;
+    return candidates.filter((r) => passes(ruleOf(r), job, context, (name) => !NAMESPACE_CHECKS.has(name)));
+  };
 }
 
 /** Split `rules` into those that match the Job's outcome and, for the others, why not. */

@@ -155,7 +155,7 @@ export class Operator {
     this.jobs = watch('/apis/batch/v1/jobs', 'jobs', jobRecord, {
       onChange: (type, record, previous) => this.pipeline.onJobChange(type, record, previous),
       onSynced: (relist) => {
-        if (relist) this.pipeline.sweep(this.jobs.store.values());
+        if (relist) void this.pipeline.sweep(this.jobs.store.values());
       },
     });
     this.integrationsWatch = watch(
@@ -356,9 +356,10 @@ export class Operator {
     for (const key of this.integrationsWatch.store.keys()) this.integrationQueue.add(key);
     for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
     this.pipeline.setActive(true);
-    this.pipeline.sweep(this.jobs.store.values());
     this.#updateAdmissionScope();
-    void this.#migrateLegacyLedgers();
+    void this.pipeline.sweep(this.jobs.store.values());
+    // the migration reads what the sweep recorded (or a newer sweep that superseded it): after them
+    void this.pipeline.sweepsDone().then(() => this.#migrateLegacyLedgers());
   }
 
   /**
@@ -507,7 +508,7 @@ export class Operator {
     if (this.#sweepTimer !== undefined || !this.#leading) return;
     this.#sweepTimer = this.#clock.setTimeout(() => {
       this.#sweepTimer = undefined;
-      this.pipeline.sweep(this.jobs.store.values());
+      void this.pipeline.sweep(this.jobs.store.values());
     }, SWEEP_DEBOUNCE_MS);
   }
 

@@ -284,7 +284,7 @@ describe('DeliveryPipeline: claim and record', () => {
 
   it('sends nothing a Job record shows as delivered (after a restart)', async () => {
     const { pipeline, enqueued, writes } = setUp({});
-    pipeline.sweep([failed('etl', undefined, { delivered: formatRecord([entry('Failed')]) })]);
+    await pipeline.sweep([failed('etl', undefined, { delivered: formatRecord([entry('Failed')]) })]);
     await settle();
     expect(enqueued).toEqual([]);
     expect(writes).toEqual([]);
@@ -302,7 +302,7 @@ describe('DeliveryPipeline: claim and record', () => {
     const { pipeline, enqueued, writes } = setUp({
       selector: { jobSelector: { matchLabels: { app: 'other' } } },
     });
-    pipeline.sweep([job('etl', { held: true })]);
+    await pipeline.sweep([job('etl', { held: true })]);
     await settle();
     expect(enqueued).toEqual([]);
     expect(writes).toEqual([{ job: 'etl', change: { entries: [], finalizer: 'remove' } }]);
@@ -403,7 +403,7 @@ describe('DeliveryPipeline: what the review found', () => {
 describe('DeliveryPipeline: which outcomes are owed', () => {
   it('alerts nothing that finished before the rule was created (no storm on install)', async () => {
     const { pipeline, enqueued } = setUp({});
-    pipeline.sweep([
+    await pipeline.sweep([
       failed('old', '2026-11-21T10:00:04Z'),
       failed('same-second', CREATED),
       failed('new', '2026-11-21T10:00:06Z'),
@@ -415,7 +415,7 @@ describe('DeliveryPipeline: which outcomes are owed', () => {
 
   it('alerts a held Job that finished in the second the rule was created', async () => {
     const { pipeline, enqueued } = setUp({});
-    pipeline.sweep([failed('held', CREATED, { held: true })]);
+    await pipeline.sweep([failed('held', CREATED, { held: true })]);
     await settle();
     expect(enqueued.map((i) => i.job)).toEqual(['data/held']);
   });
@@ -443,7 +443,7 @@ describe('DeliveryPipeline: which outcomes are owed', () => {
       },
     );
     const { pipeline, enqueued } = setUp({}, {}, { rules: [widened] });
-    pipeline.sweep([
+    await pipeline.sweep([
       succeeded('before-edit', '2026-11-21T10:01:00Z'),
       succeeded('after-edit', '2026-11-21T10:01:40Z'),
       succeeded('held', '2026-11-21T10:01:00Z', { held: true }),
@@ -454,7 +454,7 @@ describe('DeliveryPipeline: which outcomes are owed', () => {
 
   it('a held Job deleted while running is Cancelled at its deletion; one finished first keeps its outcome', async () => {
     const { pipeline, enqueued } = setUp({ events: ['Succeeded', 'Failed', 'Cancelled'] });
-    pipeline.sweep([
+    await pipeline.sweep([
       job('running', { held: true, deletionTimestamp: '2026-11-21T10:01:30Z' }),
       succeeded('ttl', '2026-11-21T10:01:00Z', { held: true, deletionTimestamp: '2026-11-21T10:01:00Z' }),
       failed('late', '2026-11-21T10:01:40Z', { held: true, deletionTimestamp: '2026-11-21T10:01:30Z' }),
@@ -474,7 +474,7 @@ describe('DeliveryPipeline: which outcomes are owed', () => {
       {},
       { namespaceDeletion: '2026-11-21T10:01:00Z' },
     );
-    pipeline.sweep([failed('etl', '2026-11-21T10:01:00Z', { held: true })]);
+    await pipeline.sweep([failed('etl', '2026-11-21T10:01:00Z', { held: true })]);
     await settle();
     expect(enqueued.map((i) => [i.event, i.outcome.message])).toEqual([
       ['Cancelled', 'its namespace data was deleted'],
@@ -543,10 +543,47 @@ describe('DeliveryPipeline: upgrading from the 0.1 ledger', () => {
       },
     };
     const { pipeline, enqueued, writes } = setUp({}, {}, { rules: [r] });
-    pipeline.sweep([failed('all'), failed('half'), failed('old', '2026-11-21T10:00:20Z')]);
+    await pipeline.sweep([failed('all'), failed('half'), failed('old', '2026-11-21T10:00:20Z')]);
     await settle();
     // `old` finished after the rule was created but before the ledger's floor: the old version handled it
     expect(enqueued.map((i) => [i.job, i.destinationLabel])).toEqual([['data/half', '#ops']]);
     expect(writes).toEqual([{ job: 'all', change: { entries: [entry('Failed')], finalizer: 'keep' } }]);
+  });
+});
+
+describe('DeliveryPipeline: sweeps share the event loop', () => {
+  const running = (prefix: string, n: number) =>
+    Array.from({ length: n }, (_, i) => job(`${prefix}-${i}`, { uid: `uid-${prefix}-${i}` }));
+
+  it('evaluates 500 Jobs at once, then the rest after turns of the event loop', async () => {
+    const { pipeline, writes } = setUp({});
+    const done = pipeline.sweep(running('a', 1_200));
+    // every running Job a rule selects gets the finalizer: one write each, issued as the Job is evaluated
+    expect(writes.length).toBe(500);
+    await done;
+    expect(writes.length).toBe(1_200);
+    expect(new Set(writes.map((w) => w.job)).size).toBe(1_200);
+  });
+
+  it('stops a sweep that a newer one supersedes; sweepsDone waits for the newer one', async () => {
+    const { pipeline, writes } = setUp({});
+    const first = pipeline.sweep(running('a', 1_200));
+    const second = pipeline.sweep(running('b', 700));
+    let settled = false;
+    const allDone = pipeline.sweepsDone().then(() => (settled = true));
+    await first;
+    expect(settled).toBe(false);
+    await second;
+    await allDone;
+    expect(writes.filter((w) => w.job.startsWith('a-')).length).toBe(500);
+    expect(writes.filter((w) => w.job.startsWith('b-')).length).toBe(700);
+  });
+
+  it('reads the rules afresh after each turn: a rule gone mid-sweep holds nothing more', async () => {
+    const { pipeline, writes, runtimes } = setUp({});
+    const done = pipeline.sweep(running('a', 1_200));
+    runtimes[0]!.object.spec.suspend = true; // what deliverable() would now leave out
+    await done;
+    expect(writes.length).toBe(500);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CHECKS,
   matchRules,
+  namespaceIndexedSelector,
   namespacesReached,
   selectsJob,
   whyNotMatched,
@@ -165,6 +166,48 @@ describe('selectsJob (whatever the outcome will be)', () => {
     ).toBe(false);
     expect(selectsJob(nrule({ selector: { jobNames: ['nightly-*'] } }), job(), ctx)).toBe(true);
     expect(selectsJob(nrule({}, 'web'), job(), ctx)).toBe(false);
+  });
+});
+
+describe('namespaceIndexedSelector (a sweep: namespace checks once per namespace)', () => {
+  const rules = [
+    nrule({}),
+    nrule({}, 'web'),
+    nrule({ suspend: true }),
+    nrule({ selector: { namespaces: ['etl', 'web'] } }, 'jobherald-system'),
+    nrule({ selector: { namespaces: ['etl', 'web'] } }, 'data'), // untrusted: its own namespace only
+    nrule({ selector: { namespaceSelector: { matchLabels: { team: 'data' } } } }, 'jobherald-system'),
+    nrule({ selector: { jobSelector: { matchLabels: { app: 'etl' } } } }),
+    nrule({ selector: { jobSelector: { matchExpressions: [{ key: 'app', operator: 'DoesNotExist' }] } } }),
+    nrule({ selector: { jobNames: ['nightly-*'], namespaces: ['data', 'web'] } }, 'jobherald-system'),
+    nrule({ selector: { jobNames: ['backup'] } }),
+  ];
+  const jobs = ['data', 'etl', 'web', 'unknown'].flatMap((namespace) =>
+    [{}, { app: 'etl' }, { app: 'web' }].flatMap((labels) =>
+      ['nightly-etl-1', 'backup', 'other'].map((name) =>
+        job({ namespace, labels, name, uid: `${namespace}/${name}` }),
+      ),
+    ),
+  );
+
+  it('selects exactly what selectsJob selects, Job by Job, in any order of namespaces', () => {
+    const select = namespaceIndexedSelector(rules, (r) => r, ctx);
+    let selections = 0;
+    for (const j of [...jobs, ...jobs.toReversed()]) {
+      const expected = rules.filter((r) => selectsJob(r, j, ctx));
+      expect(select(j), `${j.namespace}/${j.name} ${JSON.stringify(j.labels)}`).toEqual(expected);
+      selections += expected.length;
+    }
+    expect(selections).toBeGreaterThan(jobs.length); // the table exercises matches, not only refusals
+  });
+
+  it('runs the namespace checks once per namespace, not once per Job', () => {
+    let lookups = 0;
+    const counting: MatchContext = { ...ctx, namespaceLabels: (ns) => (lookups++, NAMESPACE_LABELS[ns]) };
+    const select = namespaceIndexedSelector(rules, (r) => r, counting);
+    for (const j of jobs) select(j);
+    // one namespaceSelector rule × 4 namespaces
+    expect(lookups).toBe(4);
   });
 });
 
