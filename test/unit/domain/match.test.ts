@@ -183,7 +183,7 @@ describe('namespaceIndexedSelector (a sweep: namespace checks once per namespace
     nrule({ selector: { jobNames: ['backup'] } }),
   ];
   const jobs = ['data', 'etl', 'web', 'unknown'].flatMap((namespace) =>
-    [{}, { app: 'etl' }, { app: 'web' }].flatMap((labels) =>
+    ([{}, { app: 'etl' }, { app: 'web' }] as Record<string, string>[]).flatMap((labels) =>
       ['nightly-etl-1', 'backup', 'other'].map((name) =>
         job({ namespace, labels, name, uid: `${namespace}/${name}` }),
       ),
