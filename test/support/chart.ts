@@ -46,12 +46,15 @@ export interface TemplateOptions {
   includeCrds?: boolean;
   /** --show-only, e.g. templates/rbac.yaml */
   showOnly?: string[];
+  /** include the `helm test` hook (default: left out, as in deploy/jobherald.yaml: it is not applied on install) */
+  includeTests?: boolean;
 }
 
 /** `helm template` of charts/jobherald: the rendered text. */
 export function helmTemplate(opts: TemplateOptions): string {
   const args = ['template', opts.release, CHART, '--namespace', opts.namespace];
   if (opts.includeCrds === true) args.push('--include-crds');
+  if (opts.includeTests !== true) args.push('--skip-tests');
   for (const [key, value] of Object.entries(opts.values ?? {}))
     args.push('--set-json', `${key}=${JSON.stringify(value)}`);
   for (const template of opts.showOnly ?? []) args.push('--show-only', template);

@@ -3,6 +3,8 @@
 // fresh) holds least-privilege RBAC, a hardened Deployment and the admission policy that adds the delivery
 // finalizer. The chart is also rendered here by the real Helm (deploy/build-helm.sh, cached) with the
 // values that change what it holds: admissionPolicy auto/true/false, finalizers off, the uninstall hook.
+// chart-schema.test.ts covers values.schema.json and helm lint, chart-render.test.ts the other values and the
+// helm test Pod.
 // test/e2e/rbac.test.ts proves the RBAC is also enough (quality-bar R9); test/e2e/admission-policy.test.ts
 // and release-finalizers.test.ts prove the policy and the hook's command on the real API server.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -566,10 +568,14 @@ describe('charts/jobherald rendered with its values (real Helm)', () => {
     expect(kinds(objects)).toContain('Role/jh-jobherald-uninstall');
   });
 
-  it('refuses an admissionPolicy.enabled other than auto, true or false', () => {
+  it('refuses an admissionPolicy.enabled other than auto, true or false, by the schema and by the template', () => {
     expect(() => render({ set: ['admissionPolicy.enabled=yes'] })).toThrow(
-      /admissionPolicy.enabled must be auto, true or false, not "yes"/,
+      /at '\/admissionPolicy\/enabled': value must be one of 'auto', true, false/,
     );
+    // the template's own guard, for those who install with --skip-schema-validation
+    expect(() =>
+      runHelm(['template', 'jh', CHART, '--skip-schema-validation', '--set', 'admissionPolicy.enabled=yes']),
+    ).toThrow(/admissionPolicy.enabled must be auto, true or false, not "yes"/);
   });
 
   it('finalizers.enabled: false passes --no-finalizers and renders no policy, ConfigMap rights or hook', () => {
