@@ -2,10 +2,8 @@
 // the Job (finalizer jobherald.dev/delivery while an outcome may still be owed, one annotation once recorded)
 // measured with 50,000 Jobs in the cluster, 5,000 of them running under a rule that wants only Cancelled.
 //
-// The Jobs carry `spec.managedBy: bench.jobherald.dev/fake`, so the Job controller leaves them alone; the bench
-// writes their status itself through the status subresource (it must pass the API server's validation of
-// managed-by Jobs: Complete needs SuccessCriteriaMet, startTime and completionTime; Failed needs FailureTarget
-// and startTime, and no completionTime). Every finished Job finished an hour before the rule exists.
+// The Jobs carry `spec.managedBy`, so the Job controller leaves them alone; the bench writes their status itself
+// (bench/support/managed-jobs.ts). Every finished Job finished an hour before the rule exists.
 //
 // Phases, each measured with the API server's own request counts (`apiserver_request_total`, before/after):
 //   create     the Jobs, 32 requests in flight (POST, then PATCH …/status)
@@ -37,6 +35,13 @@ import {
   type ApiRequestCounts,
 } from './support/apiserver.ts';
 import { connect, ensureNamespace, pool, sleep, type Kube } from './support/kube.ts';
+import {
+  createManagedFleet,
+  finishedStatus,
+  jobPath,
+  managedJobBody as jobBody,
+  runningStatus,
+} from './support/managed-jobs.ts';
 import {
   createIntegration,
   createTokenSecret,
@@ -78,7 +83,6 @@ const SELECTED_NS = ['ds-0', 'ds-1', 'ds-2'];
 const OTHER_NS = 'ds-3';
 const JOB_NAMESPACES = [...SELECTED_NS, OTHER_NS];
 const LABEL = 'bench.jobherald.dev/alert';
-const MANAGED_BY = 'bench.jobherald.dev/fake';
 const CHANNEL = { id: 'CDSALERTS1', name: 'ds-alerts' };
 const RULE_LATE = 'cancelled-late';
 const RULE = 'cancelled';
@@ -215,9 +219,6 @@ interface PlannedJob {
   selected: boolean;
 }
 
-const rfc3339 = (ms: number): string =>
-  new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-
 /**
  * Finished Job i: every 5th selected (label yes, selected namespace); 2 in 5 labelled no in a selected
  * namespace; 2 in 5 labelled yes in a namespace outside the selector. Every 8th fails. Running Jobs: all
@@ -227,14 +228,12 @@ function plan(config: DeliveryStateConfig, now: number): PlannedJob[] {
   const finished = Math.max(0, config.jobs - config.running);
   const jobs: PlannedJob[] = [];
   const pad = (i: number) => String(i).padStart(5, '0');
-  const started = rfc3339(now - 2 * 3600_000);
-  const ended = rfc3339(now - 3600_000);
   for (let i = 0; i < config.running; i++) {
     jobs.push({
       namespace: SELECTED_NS[i % SELECTED_NS.length]!,
       name: `run-${pad(i)}`,
       labels: { [LABEL]: 'yes' },
-      status: { startTime: rfc3339(now - 1800_000), active: 1 },
+      status: runningStatus(now - 1800_000),
       running: true,
       selected: true,
     });
@@ -244,24 +243,7 @@ function plan(config: DeliveryStateConfig, now: number): PlannedJob[] {
     const selected = slot === 0;
     const namespace = slot >= 3 ? OTHER_NS : SELECTED_NS[i % SELECTED_NS.length]!;
     const failed = i % 8 === 7;
-    const status = failed
-      ? {
-          startTime: started,
-          failed: 1,
-          conditions: [
-            condition('FailureTarget', 'BackoffLimitExceeded', ended),
-            condition('Failed', 'BackoffLimitExceeded', ended),
-          ],
-        }
-      : {
-          startTime: started,
-          completionTime: ended,
-          succeeded: 1,
-          conditions: [
-            condition('SuccessCriteriaMet', 'CompletionsReached', ended),
-            condition('Complete', 'CompletionsReached', ended),
-          ],
-        };
+    const status = finishedStatus(failed ? 'Failed' : 'Succeeded', now - 2 * 3600_000, now - 3600_000);
     jobs.push({
       namespace,
       name: `fin-${pad(i)}`,
@@ -272,45 +254,6 @@ function plan(config: DeliveryStateConfig, now: number): PlannedJob[] {
     });
   }
   return jobs;
-}
-
-const condition = (type: string, reason: string, at: string) => ({
-  type,
-  status: 'True',
-  reason,
-  message: reason === 'BackoffLimitExceeded' ? 'Job has reached the specified backoff limit' : '',
-  lastTransitionTime: at,
-  lastProbeTime: at,
-});
-
-const jobBody = (j: PlannedJob) => ({
-  apiVersion: 'batch/v1',
-  kind: 'Job',
-  metadata: { name: j.name, namespace: j.namespace, labels: j.labels },
-  spec: {
-    managedBy: MANAGED_BY,
-    backoffLimit: 0,
-    template: {
-      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'example.com/batch:1' }] },
-    },
-  },
-});
-
-const jobPath = (namespace: string, name: string) => `/apis/batch/v1/namespaces/${namespace}/jobs/${name}`;
-
-async function createFleet(api: ApiClient, jobs: PlannedJob[], concurrency: number): Promise<void> {
-  await pool(jobs.length, concurrency, async (i) => {
-    const j = jobs[i]!;
-    await api.retrying('POST', `/apis/batch/v1/namespaces/${j.namespace}/jobs`, jobBody(j), {
-      ok: (s) => (s >= 200 && s < 300) || s === 409, // 409: an earlier attempt made it
-    });
-    await api.retrying(
-      'PATCH',
-      `${jobPath(j.namespace, j.name)}/status`,
-      { status: j.status },
-      { contentType: 'application/merge-patch+json' },
-    );
-  });
 }
 
 interface JobSummary {
@@ -741,19 +684,11 @@ export async function runDeliveryStateRow(
     log(
       `delivery state: creating ${planned.length} Jobs (${running} running), ${config.concurrency} in flight`,
     );
-    const began = performance.now();
-    let lastLog = began;
-    let made = 0;
-    const chunk = 1000;
-    for (let i = 0; i < planned.length; i += chunk) {
-      await createFleet(api, planned.slice(i, i + chunk), config.concurrency);
-      made = Math.min(planned.length, i + chunk);
-      if (performance.now() - lastLog > 15_000) {
-        lastLog = performance.now();
-        log(`delivery state: ${made} Jobs created (${(made / ((lastLog - began) / 1000)).toFixed(0)}/s)`);
-      }
-    }
-    const seconds = (performance.now() - began) / 1000;
+    const seconds = await createManagedFleet(api, planned.length, (i) => planned[i]!, {
+      concurrency: config.concurrency,
+      log,
+      what: 'delivery state',
+    });
     figures.create = {
       jobs: planned.length,
       seconds,
@@ -1080,15 +1015,7 @@ async function measureAdmission(
   const now = Date.now();
   const pad = (i: number) => String(i).padStart(5, '0');
   const extra = Math.max(1, Math.ceil(config.admission / 5));
-  const finishedStatus = {
-    startTime: rfc3339(now - 60_000),
-    completionTime: rfc3339(now),
-    succeeded: 1,
-    conditions: [
-      condition('SuccessCriteriaMet', 'CompletionsReached', rfc3339(now)),
-      condition('Complete', 'CompletionsReached', rfc3339(now)),
-    ],
-  };
+  const completed = finishedStatus('Succeeded', now - 60_000, now);
   type Kind = keyof AdmissionFigures['heldAtCreation'];
   const jobs: (PlannedJob & { kind: Kind })[] = [
     ...Array.from({ length: config.admission }, (_, i) => ({
@@ -1096,7 +1023,7 @@ async function measureAdmission(
       namespace: SELECTED_NS[i % SELECTED_NS.length]!,
       name: `adm-${pad(i)}`,
       labels: { [LABEL]: 'yes' },
-      status: { startTime: rfc3339(now), active: 1 },
+      status: runningStatus(now),
       running: true,
       selected: true,
     })),
@@ -1105,7 +1032,7 @@ async function measureAdmission(
       namespace: SELECTED_NS[i % SELECTED_NS.length]!,
       name: `admx-${pad(i)}`,
       labels: { [LABEL]: 'no' },
-      status: finishedStatus,
+      status: completed,
       running: false,
       selected: false,
     })),
@@ -1114,7 +1041,7 @@ async function measureAdmission(
       namespace: OTHER_NS,
       name: `admo-${pad(i)}`,
       labels: { [LABEL]: 'yes' },
-      status: finishedStatus,
+      status: completed,
       running: false,
       selected: false,
     })),
@@ -1174,7 +1101,7 @@ async function measureAdmission(
       await api.retrying(
         'PATCH',
         `${jobPath(j.namespace, j.name)}/status`,
-        { status: { ...finishedStatus, startTime: undefined, active: 0 } },
+        { status: { ...completed, startTime: undefined, active: 0 } },
         {
           contentType: 'application/merge-patch+json',
         },

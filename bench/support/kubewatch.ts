@@ -250,8 +250,10 @@ export function startKubewatch(opts: {
   let tail = '';
   const onOutput = (chunk: Buffer): void => {
     log.write(chunk);
-    tail = (tail + chunk.toString()).slice(-4000);
-    if (syncedAt === undefined && tail.includes('synced and ready')) syncedAt = performance.now();
+    // look before trimming: one chunk can be far longer than the tail kept (10,000 "Processing add" lines)
+    const text = tail + chunk.toString();
+    if (syncedAt === undefined && text.includes('synced and ready')) syncedAt = performance.now();
+    tail = text.slice(-4000);
   };
   child.stdout.on('data', onOutput);
   child.stderr.on('data', onOutput);

@@ -1,7 +1,7 @@
 // The operator as the benchmarks run it: `jobherald controller` as a child process (so its RSS is its own and it
 // can be restarted), plus the CRDs and custom resources a scenario needs. Mirrors test/support/operator.ts
 // without vitest.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NotificationRule, NotificationRuleSpec, SlackIntegrationSpec } from '../../src/api/types.ts';
@@ -30,16 +30,42 @@ export interface OperatorProcess {
   pause(): void;
   /** SIGCONT */
   resume(): void;
+  /** sends the signal and returns at once (failover: SIGKILL, or SIGTERM and its Lease release) */
+  kill(signal: NodeJS.Signals): void;
+  /** resolves when the process has exited */
+  readonly exited: Promise<void>;
   metrics(): Promise<string>;
 }
 
 let runs = 0;
 
-export async function startOperator(opts: {
-  kubeconfig: string;
-  namespace: string;
-  ruleNamespaces: string[];
-}): Promise<OperatorProcess> {
+/**
+ * What the bench runs: the bundle `npm run build` ships (ADR 0011), built once per bench run into a folder of its
+ * own (so dist/ is left alone); BENCH_FROM_SOURCE=1 runs src/main.ts on type stripping instead.
+ */
+let entry: string | undefined;
+function operatorEntry(): string {
+  if (entry !== undefined) return entry;
+  if (process.env.BENCH_FROM_SOURCE === '1') return (entry = join(ROOT, 'src/main.ts'));
+  const outdir = join(ROOT, '.jobherald-bundle-bench');
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.ts'), `--outdir=${outdir}`], { stdio: 'ignore' });
+  return (entry = join(outdir, 'main.js'));
+}
+
+/** `src` or `bundle`: which of the two the bench ran (printed with the results) */
+export const operatorBuild = (): string =>
+  operatorEntry().endsWith('src/main.ts') ? 'src/ (type stripping)' : 'the shipped bundle';
+
+export interface OperatorStartOptions {
+  /** --leader-elect (the Lease is `jobherald` in `namespace`) */
+  leaderElect?: boolean;
+  /** more controller flags */
+  args?: string[];
+}
+
+export async function startOperator(
+  opts: { kubeconfig: string; namespace: string; ruleNamespaces: string[] } & OperatorStartOptions,
+): Promise<OperatorProcess> {
   const probePort = await freePort();
   const metricsPort = await freePort();
   const logDir = join(RESULTS, 'logs');
@@ -47,7 +73,7 @@ export async function startOperator(opts: {
   const logFile = join(logDir, `operator-${process.pid}-${++runs}.log`);
   const file = createWriteStream(logFile);
   const args = [
-    join(ROOT, 'src/main.ts'),
+    operatorEntry(),
     'controller',
     `--kubeconfig=${opts.kubeconfig}`,
     `--namespace=${opts.namespace}`,
@@ -57,6 +83,8 @@ export async function startOperator(opts: {
     `--metrics-bind-address=127.0.0.1:${metricsPort}`,
     `--health-probe-bind-address=127.0.0.1:${probePort}`,
     '--log-level=info',
+    ...(opts.leaderElect === true ? ['--leader-elect'] : []),
+    ...(opts.args ?? []),
   ];
   const startedAt = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,7 +104,8 @@ export async function startOperator(opts: {
       await eventually(
         'the operator to be ready',
         async () => {
-          if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}:\n${tail}`);
+          if (child.exitCode !== null || child.signalCode !== null)
+            throw new Error(`operator exited ${child.exitCode ?? child.signalCode}:\n${tail}`);
           const res = await fetch(`http://127.0.0.1:${probePort}/readyz`).catch(() => undefined);
           return res?.status === 200 ? true : undefined;
         },
@@ -91,8 +120,15 @@ export async function startOperator(opts: {
     resume() {
       child.kill('SIGCONT');
     },
+    kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    exited,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        file.end();
+        return;
+      }
       child.kill('SIGCONT'); // in case it was paused
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -101,7 +137,9 @@ export async function startOperator(opts: {
       file.end();
     },
     async metrics() {
-      return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return (
+        await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(60_000) })
+      ).text();
     },
   };
 }
@@ -158,5 +196,37 @@ export async function waitForReadyRules(
     );
   } catch (error) {
     throw new Error(`${(error as Error).message}: ${last}/${count} Ready`, { cause: error });
+  }
+}
+
+/**
+ * The operator the bench is currently measuring, and how to start another one the same way (restarts for P6,
+ * leader-elected pairs for P8). Whoever replaces `current` stops the one before.
+ */
+export class OperatorSlot {
+  current: OperatorProcess | undefined;
+  readonly #opts: { kubeconfig: string; namespace: string; ruleNamespaces: string[] };
+
+  constructor(opts: { kubeconfig: string; namespace: string; ruleNamespaces: string[] }) {
+    this.#opts = opts;
+  }
+
+  /** the current operator; throws when there is none */
+  get(): OperatorProcess {
+    if (this.current === undefined) throw new Error('no operator is running');
+    return this.current;
+  }
+
+  /** Another operator process (not put in the slot). */
+  spawn(extra: OperatorStartOptions = {}): Promise<OperatorProcess> {
+    return startOperator({ ...this.#opts, ...extra });
+  }
+
+  /** Stops the current operator (if any) and starts a fresh one in its place; resolves once spawned. */
+  async restart(extra: OperatorStartOptions = {}): Promise<OperatorProcess> {
+    await this.current?.stop();
+    this.current = undefined;
+    this.current = await this.spawn(extra);
+    return this.current;
   }
 }

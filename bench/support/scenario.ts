@@ -2,12 +2,21 @@
 // every alert has reached the Slack emulator, then work out the figures from both sides:
 //   - outside: the bench's watch time of each Job's terminal condition vs the emulator's postedAt of the first
 //     message that mentions the Job (a digest mentions many) → end-to-end latency, lost, duplicated, messages;
-//   - inside: the operator's /metrics before and after → its dispatch and delivery histograms, API requests.
+//   - inside: the operator's /metrics before and after → its dispatch and delivery histograms, API requests,
+//     reconciles; /proc/PID/stat before and after → the CPU it used.
+// A paused scenario (a real burst) also measures the operator's event-loop lag from its resume until it has gone
+// quiet again: prom-client resets that histogram at every scrape, so the bench scrapes once right after the
+// resume (discarded: it also drops the pause itself, which the loop sees as one long delay), waits on Slack and
+// on /proc instead of /metrics, and scrapes once more at the end.
 import { createJobs, sleep, type BenchJob, type JobWatch, type Kube } from './kube.ts';
 import type { OperatorProcess } from './operator.ts';
+import { cpuSeconds, waitQuiet } from './proc.ts';
 import { jobsIn, type EmulatorProcess } from './slack.ts';
 import {
   delta,
+  deltaByLabel,
+  eventLoopLag,
+  type EventLoopLag,
   histogramDelta,
   histogramQuantile,
   parseMetrics,
@@ -46,6 +55,12 @@ export interface DeliveryFigures {
   delivered: number;
   failed: number;
   kubeRequests: { get: number; list: number; watch: number; write: number };
+  /** the operator's CPU (utime + stime) over the scenario, seconds */
+  cpuSeconds?: number;
+  /** jobherald_reconciles_total's increase, by controller; undefined when the operator does not expose it */
+  reconciles?: Record<string, number>;
+  /** pauseOperator: the event-loop lag from the resume until the operator went quiet after the burst */
+  eventLoopLag?: EventLoopLag & { windowSeconds: number; quiet: boolean };
 }
 
 export interface DeliveryScenario {
@@ -77,6 +92,7 @@ export async function runDeliveryScenario(
 ): Promise<DeliveryFigures> {
   const names = new Set(s.jobs.map((j) => j.name));
   const before = await scrape(ctx.operator);
+  const cpuBefore = cpuSeconds(ctx.operator.pid);
   const counted = (m: Scrape) =>
     sum(m, 'jobherald_deliveries_total') - sum(before, 'jobherald_deliveries_total');
 
@@ -91,21 +107,32 @@ export async function runDeliveryScenario(
     await sleep(250);
   }
   let resumedAt: number | undefined;
+  let lag: DeliveryFigures['eventLoopLag'];
+  const deliveryDeadline = Date.now() + s.deliveryTimeoutMs;
+  let after: Scrape;
   if (s.pauseOperator) {
     resumedAt = Date.now();
     ctx.operator.resume();
-  }
-  ctx.log(`${s.name}: every Job finished${s.pauseOperator ? '; operator resumed' : ''}; waiting for Slack`);
-
-  // The operator counts every final result; once they are all in (or time is up), read Slack once.
-  const deliveryDeadline = Date.now() + s.deliveryTimeoutMs;
-  let after = await scrape(ctx.operator);
-  while (counted(after) < s.jobs.length && Date.now() < deliveryDeadline) {
-    await sleep(500);
+    await scrape(ctx.operator); // resets the lag histogram (and drops the pause): discarded
+    ctx.log(`${s.name}: every Job finished; operator resumed; waiting for Slack`);
+    // No /metrics until the burst is over: Slack shows when every outcome is out, /proc when the operator is done.
+    await waitUntilNamed(ctx.slack, names, s.pattern, deliveryDeadline);
+    const quiet = await waitQuiet(ctx.operator.pid, { timeoutMs: 60_000 });
+    const m = await scrape(ctx.operator);
+    const l = eventLoopLag(m);
+    if (l) lag = { ...l, windowSeconds: (Date.now() - resumedAt) / 1000, quiet: quiet.quiet };
+  } else {
+    ctx.log(`${s.name}: every Job finished; waiting for Slack`);
+    // The operator counts every final result; once they are all in (or time is up), read Slack once.
     after = await scrape(ctx.operator);
+    while (counted(after) < s.jobs.length && Date.now() < deliveryDeadline) {
+      await sleep(500);
+      after = await scrape(ctx.operator);
+    }
   }
   await sleep(2_000); // anything still in flight, and any duplicate, lands now
   after = await scrape(ctx.operator);
+  const cpuAfter = cpuSeconds(ctx.operator.pid);
 
   const messages = (await ctx.slack.control.messages()).filter((m) =>
     jobsIn(m, s.pattern).some((j) => names.has(j)),
@@ -163,7 +190,36 @@ export async function runDeliveryScenario(
       watch: delta(before, after, 'jobherald_kube_requests_total', 'verb="watch"'),
       write: delta(before, after, 'jobherald_kube_requests_total', 'verb="write"'),
     },
+    cpuSeconds: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+    reconciles: [...after.keys()].some((k) => k.startsWith('jobherald_reconciles_total'))
+      ? deltaByLabel(before, after, 'jobherald_reconciles_total', 'controller')
+      : undefined,
+    eventLoopLag: lag,
   };
+}
+
+/**
+ * Resolves once every Job of `names` is named in some Slack message, or at `deadline` (the figures then count
+ * the missing ones as lost). Polls the emulator once a second; each message is read once.
+ */
+async function waitUntilNamed(
+  slack: EmulatorProcess,
+  names: ReadonlySet<string>,
+  pattern: RegExp,
+  deadline: number,
+): Promise<void> {
+  const read = new Set<string>();
+  const named = new Set<string>();
+  while (Date.now() < deadline) {
+    for (const m of await slack.control.messages()) {
+      const key = `${m.channel} ${m.ts} ${m.updates}`; // an update may name more Jobs
+      if (read.has(key)) continue;
+      read.add(key);
+      for (const job of jobsIn(m, pattern)) if (names.has(job)) named.add(job);
+    }
+    if (named.size >= names.size) return;
+    await sleep(1_000);
+  }
 }
 
 function byResult(before: Scrape, after: Scrape, result: 'delivered' | 'failed'): number {
@@ -185,14 +241,25 @@ export interface KubewatchFigures {
   missing: number;
   messages: number;
   messagesPerJob: number;
+  /** kubewatch's CPU (utime + stime) from the first Job created until its last message was forwarded, seconds */
+  cpuSeconds?: number;
 }
 
 /** kubewatch's P2: the same Jobs, its messages in its one channel (it posts `created`/`updated` per event). */
 export async function runKubewatchScenario(
-  s: { namespace: string; jobs: BenchJob[]; pattern: RegExp; channel: string; settle: () => Promise<void> },
+  s: {
+    namespace: string;
+    jobs: BenchJob[];
+    pattern: RegExp;
+    channel: string;
+    settle: () => Promise<void>;
+    /** kubewatch's pid, for its CPU */
+    pid: number;
+  },
   ctx: { kube: Kube; watch: JobWatch; slack: EmulatorProcess; log: (l: string) => void },
 ): Promise<KubewatchFigures> {
   const names = new Set(s.jobs.map((j) => j.name));
+  const cpuBefore = cpuSeconds(s.pid);
   await createJobs(ctx.kube, s.namespace, s.jobs);
   const deadline = Date.now() + 600_000;
   while (s.jobs.some((j) => !ctx.watch.terminalAt.has(j.name))) {
@@ -200,6 +267,7 @@ export async function runKubewatchScenario(
     await sleep(250);
   }
   await s.settle();
+  const cpuAfter = cpuSeconds(s.pid);
   const messages = (await ctx.slack.control.messages(s.channel)).filter((m) =>
     jobsIn(m, s.pattern).some((j) => names.has(j)),
   );
@@ -228,5 +296,6 @@ export async function runKubewatchScenario(
     missing,
     messages: messages.length,
     messagesPerJob: messages.length / s.jobs.length,
+    cpuSeconds: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
   };
 }

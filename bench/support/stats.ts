@@ -73,3 +73,41 @@ export function histogramQuantile(buckets: { le: number; count: number }[], q: n
   }
   return prevLe;
 }
+
+/**
+ * prom-client's event-loop lag (perf_hooks monitorEventLoopDelay, 10 ms resolution) as one scrape reports it. The
+ * histogram is reset at every scrape, so these figures cover the time since the previous scrape: scrape once
+ * right before a phase (and discard it), once right after, and nothing in between.
+ */
+export interface EventLoopLag {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export function eventLoopLag(scrape: Scrape): EventLoopLag | undefined {
+  const s = (name: string) => scrape.get(`nodejs_eventloop_lag_${name}_seconds`);
+  const p50 = s('p50');
+  const p99 = s('p99');
+  const max = s('max');
+  if (p50 === undefined || p99 === undefined || max === undefined) return undefined;
+  return { p50Ms: p50 * 1000, p99Ms: p99 * 1000, maxMs: max * 1000 };
+}
+
+/** A counter's increase between two scrapes, per value of one label (e.g. controller="…"). */
+export function deltaByLabel(
+  before: Scrape,
+  after: Scrape,
+  name: string,
+  label: string,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  const re = new RegExp(`(?:^|,)${label}="([^"]*)"`);
+  for (const [key, v] of after) {
+    if (!key.startsWith(`${name}{`)) continue;
+    const which = re.exec(key.slice(name.length + 1, -1))?.[1];
+    if (which === undefined) continue;
+    out[which] = (out[which] ?? 0) + v - (before.get(key) ?? 0);
+  }
+  return out;
+}
