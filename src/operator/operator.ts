@@ -243,9 +243,9 @@ export class Operator {
       onResult: (item, result) => this.pipeline.onResult(item, result),
       requeue: (key, afterMs) =>
         afterMs === undefined ? this.integrationQueue.add(key) : this.integrationQueue.addAfter(key, afterMs),
-      integrationChanged: (key, readinessChanged) => {
-        if (readinessChanged) this.rules.integrationChanged(key);
-        for (const rule of this.#rulesUsing(key)) this.ruleQueue.add(rule);
+      integrationChanged: (key, change) => {
+        if (change.readiness) this.rules.integrationChanged(key);
+        if (change.seenByRules) for (const rule of this.#rulesUsing(key)) this.ruleQueue.add(rule);
       },
     });
     this.integrationQueue = new WorkQueue({

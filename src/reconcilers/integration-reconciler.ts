@@ -42,8 +42,12 @@ export interface IntegrationReconcilerOptions {
   onResult(item: DeliveryItem, result: SendResult): void;
   /** ask for a reconcile of the integration, now or later */
   requeue(key: string, afterMs?: number): void;
-  /** the integration's state changed: its rules reconcile again (their Ready condition follows it) */
-  integrationChanged(key: string, readinessChanged: boolean): void;
+  /**
+   * After every reconcile of the integration: whether its readiness changed, and whether anything its rules
+   * read changed (readiness, suspension, the problem, the channels' states) — only then must they reconcile
+   * again. A periodic re-check that finds the workspace as it was wakes no rule.
+   */
+  integrationChanged(key: string, change: { readiness: boolean; seenByRules: boolean }): void;
 }
 
 export class IntegrationReconciler {
@@ -93,6 +97,7 @@ export class IntegrationReconciler {
     const runtime = this.runtimeIfExists(key)!;
     const namespace = object.metadata.namespace;
     const wasReady = runtime.ready;
+    const before = whatRulesSee(runtime);
     try {
       return await runtime.reconcile({
         object,
@@ -104,7 +109,10 @@ export class IntegrationReconciler {
       });
     } finally {
       this.writeStatus(runtime);
-      this.#o.integrationChanged(key, runtime.ready !== wasReady);
+      this.#o.integrationChanged(key, {
+        readiness: runtime.ready !== wasReady,
+        seenByRules: whatRulesSee(runtime) !== before,
+      });
       this.#recordProblem(object, runtime);
     }
   }
@@ -139,7 +147,7 @@ export class IntegrationReconciler {
         at: this.#o.clock.now(),
       });
     }
-    if (gone !== undefined) this.#o.integrationChanged(key, true);
+    if (gone !== undefined) this.#o.integrationChanged(key, { readiness: true, seenByRules: true });
   }
 
   /** A Warning Event when the integration's problem changes (not on every reconcile). */
@@ -161,4 +169,14 @@ export class IntegrationReconciler {
     }
     this.#lastProblem.set(runtime.key, reason);
   }
+}
+
+/** What a rule's reconcile reads of its integration (rule-reconciler.ts, rule-runtime.ts), as one string. */
+function whatRulesSee(runtime: IntegrationRuntime): string {
+  return JSON.stringify([
+    runtime.ready,
+    runtime.suspended,
+    runtime.problem?.message,
+    runtime.channels.map((c) => [c.name, c.id, c.state, c.private]),
+  ]);
 }
