@@ -9,6 +9,7 @@
 // Consumers get ordered callbacks; `synced` resolves after the first complete list.
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { isGone, KubeApiError, type KubeConnection, type Query } from './connection.ts';
 import { describe } from '../errors.ts';
@@ -72,6 +73,9 @@ export interface ListWatchOptions<R> {
   /** time for the silence check and the reconnect backoff */
   clock?: Clock;
 }
+
+/** Objects applied from a LIST page before the event loop gets a turn. */
+const LIST_SLICE = 100;
 
 const defaultKey = (o: KubeObject): string =>
   o.metadata.namespace === undefined ? o.metadata.name : `${o.metadata.namespace}/${o.metadata.name}`;
@@ -161,7 +165,9 @@ export class ListWatch<R> {
         labelSelector: this.#opts.labelSelector,
         fieldSelector: this.#opts.fieldSelector,
       } satisfies Query);
-      for (const object of page.items) {
+      for (const [i, object] of page.items.entries()) {
+        // A relist's consumers evaluate every object: let the event loop (Lease renewals) run between slices.
+        if (i > 0 && i % LIST_SLICE === 0) await nextTurn();
         const key = (this.#opts.keyOf ?? defaultKey)(object);
         seen.add(key);
         this.#apply('upsert', key, object);
@@ -171,8 +177,10 @@ export class ListWatch<R> {
       this.#lastActivity = this.#clock.now();
     } while (continueToken !== undefined && !this.#stopped);
     // Whatever the store holds but the list did not is gone: deleted while we were not watching.
+    let checked = 0;
     for (const [key, record] of [...this.store]) {
-      if (!seen.has(key)) {
+      if (++checked % (LIST_SLICE * 10) === 0) await nextTurn();
+      if (!seen.has(key) && this.store.has(key)) {
         this.store.delete(key);
         this.#guard('onChange', () => this.#handlers.onChange('deleted', record, record));
       }
