@@ -17,6 +17,7 @@ import { countJobs, sleep, type Kube } from './support/kube.ts';
 import { startKubewatch, type SlackProxy } from './support/kubewatch.ts';
 import { createManagedFleet, finishedStatus } from './support/managed-jobs.ts';
 import type { OperatorProcess, OperatorSlot } from './support/operator.ts';
+import { operatorBuild } from './support/operator.ts';
 import { startInformerPeer } from './support/informer.ts';
 import { cpuDuring, sampleMemory, waitQuiet, type MemorySplit } from './support/proc.ts';
 import { eventLoopLag, median, parseMetrics, sum, type EventLoopLag } from './support/stats.ts';
@@ -285,7 +286,7 @@ export function scaleRows(steps: readonly ScaleStep[]): Row[] {
     const worst = Math.max(s.longRunning?.rssBytes ?? 0, s.fresh?.rssBytes ?? 0);
     rows.push([
       `P5 RSS, ${s.jobs} Jobs: jobherald`,
-      `long-running ${fmtOperatorMemory(s.longRunning)}; freshly restarted ${fmtOperatorMemory(s.fresh)} (src/ on type stripping)`,
+      `long-running ${fmtOperatorMemory(s.longRunning)}; freshly restarted ${fmtOperatorMemory(s.fresh)} (${operatorBuild()})`,
       mib === undefined ? '(below 10k: no bar)' : `≤ ${mib} MiB at ${k(thresholdOf(s.jobs, P5_MIB))}`,
       verdict(mib === undefined || worst === 0 ? undefined : worst / MiB <= mib),
     ]);
