@@ -68,6 +68,22 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** A rendered chart object, typed as far as the chart tests read it. */
+export interface RenderedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  rules?: { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] }[];
+  roleRef?: { kind: string; name: string };
+  subjects?: { kind: string; name: string; namespace?: string }[];
+  spec?: Record<string, unknown>;
+}
+
 export function parseDocuments(text: string): KubeObject[] {
   return loadAll(text).filter((d): d is KubeObject => typeof d === 'object' && d !== null);
 }

@@ -8,7 +8,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHART, HELM_BUILD_TIMEOUT_MS, ROOT, helmBinary, runHelm } from '../support/chart.ts';
+import {
+  CHART,
+  HELM_BUILD_TIMEOUT_MS,
+  ROOT,
+  helmBinary,
+  runHelm,
+  type RenderedObject,
+} from '../support/chart.ts';
 
 interface Container {
   name: string;
@@ -31,18 +38,7 @@ interface PodSpec {
   securityContext?: Record<string, unknown>;
   containers: Container[];
 }
-interface Obj {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  rules?: { resources?: string[]; resourceNames?: string[]; verbs: string[] }[];
-  spec?: Record<string, unknown>;
-}
+type Obj = RenderedObject;
 
 const API = 'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy';
 /** `helm template` of release "jh" in namespace "ops" with these helm arguments (--set, --values...). */

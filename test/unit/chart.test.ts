@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ADMISSION_PARAMS, DELIVERY_FINALIZER } from '../../src/api/job-metadata.ts';
-import { CHART, HELM_BUILD_TIMEOUT_MS, helmBinary, runHelm } from '../support/chart.ts';
+import { CHART, HELM_BUILD_TIMEOUT_MS, helmBinary, runHelm, type RenderedObject } from '../support/chart.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -28,20 +28,7 @@ interface Rule {
   resourceNames?: string[];
 }
 
-interface Obj {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  rules?: Rule[];
-  roleRef?: { kind: string; name: string };
-  subjects?: { kind: string; name: string; namespace?: string }[];
-  spec?: Record<string, unknown>;
-}
+type Obj = RenderedObject;
 
 const install = loadAll(read('deploy/jobherald.yaml')).filter((d) => d !== null) as Obj[];
 const ofKind = (kind: string): Obj[] => install.filter((o) => o.kind === kind);
