@@ -37,6 +37,21 @@ export class TokenBucket {
     return true;
   }
 
+  /** Tokens available right now (Infinity for an unlimited rate). */
+  available(): number {
+    if (this.#interval === 0) return Number.POSITIVE_INFINITY;
+    const now = this.#clock.now();
+    const room = now + this.#tolerance - Math.max(this.#tat, now);
+    // the epsilon absorbs float error of non-integer intervals (e.g. 1000/3 ms)
+    return Math.max(0, Math.floor(room / this.#interval + 1e-9) + 1);
+  }
+
+  /** Empties the bucket: the next token comes one interval from now, and it refills from there. */
+  drain(): void {
+    if (this.#interval === 0) return;
+    this.#tat = Math.max(this.#tat, this.#clock.now() + this.#tolerance + this.#interval);
+  }
+
   /** True when the bucket holds its whole burst again (an idle bucket can be forgotten). */
   isFull(): boolean {
     return this.#tat <= this.#clock.now();

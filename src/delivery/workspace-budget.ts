@@ -4,6 +4,7 @@
 // each ChannelQueue's bucket; scheduler.ts combines the two.
 import type { DeliveryLimits } from './limits.ts';
 import type { Clock } from './clock.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 /**
  * How much of the workspace burst single messages may use. A burst shows itself to the dispatcher a few alerts
@@ -20,14 +21,8 @@ export type RateLimitScope = 'channel' | 'workspace';
 export class WorkspaceBudget {
   readonly #clock: Pick<Clock, 'now'>;
   readonly #limits: Pick<DeliveryLimits, 'burstQuietMs' | 'burstGatherMs'>;
-  // A GCRA bucket like token-bucket.ts (integer waits, no float drift), plus what the budget needs beyond it:
-  // how many tokens are there now, and emptying it after a workspace 429.
-  /** ms between two tokens (0: no budget) */
-  readonly #interval: number;
-  /** how far ahead of now the theoretical arrival time may run: (burst − 1) intervals */
-  readonly #tolerance: number;
+  readonly #bucket: TokenBucket;
   readonly #reserve: number;
-  #tat = Number.NEGATIVE_INFINITY;
   /** a workspace-wide 429 asked us to send nothing before this */
   #pausedUntil = 0;
   #lastArrivalAt = Number.NEGATIVE_INFINITY;
@@ -47,32 +42,24 @@ export class WorkspaceBudget {
     }
     this.#clock = clock;
     this.#limits = limits;
-    this.#interval = Number.isFinite(rate) ? 1000 / rate : 0;
-    this.#tolerance = (Math.floor(burst) - 1) * this.#interval;
+    this.#bucket = new TokenBucket({ ratePerSecond: rate, burst }, clock);
     this.#reserve = Math.floor(Math.floor(burst) * RESERVED_SHARE);
   }
 
   /** Messages the workspace would take right now (Infinity without a budget); 0 while paused. */
   available(): number {
-    const now = this.#clock.now();
-    if (now < this.#pausedUntil) return 0;
-    if (this.#interval === 0) return Number.POSITIVE_INFINITY;
-    const room = now + this.#tolerance - Math.max(this.#tat, now);
-    // the epsilon absorbs float error of non-integer intervals (e.g. 1000/3 ms)
-    return Math.max(0, Math.floor(room / this.#interval + 1e-9) + 1);
+    if (this.#clock.now() < this.#pausedUntil) return 0;
+    return this.#bucket.available();
   }
 
   /** ms until a message may be sent: a workspace pause, or the next token. */
   waitMs(): number {
-    const now = this.#clock.now();
-    return Math.max(0, this.#pausedUntil - now, this.#tat - this.#tolerance - now);
+    return Math.max(0, this.#pausedUntil - this.#clock.now(), this.#bucket.waitMs());
   }
 
   /** Take a token for one message, if the workspace takes one now. */
   tryTake(): boolean {
-    if (this.waitMs() > 0) return false;
-    this.#tat = Math.max(this.#tat, this.#clock.now()) + this.#interval;
-    return true;
+    return this.#clock.now() >= this.#pausedUntil && this.#bucket.tryTake();
   }
 
   /**
@@ -131,7 +118,7 @@ export class WorkspaceBudget {
     this.#limited.set(channel, Math.max(this.#limited.get(channel) ?? 0, until));
     if (!others) return 'channel';
     this.#pausedUntil = Math.max(this.#pausedUntil, until);
-    if (this.#interval > 0) this.#tat = Math.max(this.#tat, now + this.#tolerance + this.#interval);
+    this.#bucket.drain();
     return 'workspace';
   }
 }
