@@ -21,6 +21,7 @@ import {
   waitFinishedAndDeleted,
   waitForJobCondition,
   waitGone,
+  waitHeldAndStarted,
 } from '../support/kube.ts';
 import {
   installAdmissionPolicy,
@@ -136,6 +137,7 @@ describe('with the admission policy', () => {
       });
       // nobody was notified: no rule write
       expect((await getRule(ns(), 'cancel-only')).metadata.resourceVersion).toBe(rv);
+      for (const j of cancelled) await waitHeldAndStarted(ns(), j);
       await Promise.all(
         cancelled.map((name) =>
           kube().batch.deleteNamespacedJob({ name, namespace: ns(), propagationPolicy: 'Background' }),

@@ -26,6 +26,7 @@ import {
   waitForJobCondition,
   waitGone,
   waitHeld,
+  waitHeldAndStarted,
 } from '../support/kube.ts';
 import { getRule, patchSpec } from '../support/operator.ts';
 import { apiServerJobPatches, JobWriteRecorder, patchesSince } from '../support/job-writes.ts';
@@ -40,6 +41,8 @@ const readyRule = (namespace: string, name: string, spec: Partial<NotificationRu
 const about = aboutJob;
 const alertsFor = (jobs: string[], timeoutMs?: number) => alertTexts(env.slack, 'alerts', jobs, timeoutMs);
 const held = waitHeld;
+/** for a Job the test deletes and expects Cancelled */
+const running = waitHeldAndStarted;
 const gone = waitGone;
 const finishedAndDeleted = waitFinishedAndDeleted;
 
@@ -88,7 +91,7 @@ describe('Jobs that vanish', () => {
     const done = `done-${id}`;
     await createJob(ns(), long, { runFor: '10m' });
     await createJob(ns(), done, { runFor: '10m' });
-    await held(ns(), long);
+    await running(ns(), long);
     await held(ns(), done);
     await kill(first);
     await kube().batch.deleteNamespacedJob({ name: long, namespace: ns(), propagationPolicy: 'Background' });
@@ -249,7 +252,7 @@ describe('Jobs that vanish', () => {
       await createJob(doomed, `run-${id}`, { runFor: '10m' });
       await createJob(doomed, `fin-${id}`);
       await waitForJobCondition(doomed, `fin-${id}`, 'Complete');
-      await held(doomed, `run-${id}`);
+      await running(doomed, `run-${id}`);
       await kube().core.deleteNamespace({ name: doomed });
       await eventually(
         'the namespace to be gone',
@@ -330,7 +333,7 @@ describe('Jobs that vanish', () => {
       await Promise.all(
         cancelled.map((j) => createJob(ns(), j, { runFor: '10m', labels: { app: 'batch' } })),
       );
-      for (const j of cancelled) await held(ns(), j);
+      for (const j of cancelled) await running(ns(), j);
       await Promise.all(
         cancelled.map((name) =>
           kube().batch.deleteNamespacedJob({ name, namespace: ns(), propagationPolicy: 'Background' }),

@@ -212,6 +212,16 @@ export const waitHeld = (namespace: string, name: string): Promise<true> =>
     (await jobMetadata(namespace, name))?.held === true ? true : undefined,
   );
 
+/**
+ * Waits until the Job is held and has started (status.startTime): only then is deleting it a cancellation. A
+ * Job deleted before it started owes no alert (product.md §3), and the finalizer goes on at creation, before
+ * the Job controller has synced it, so waiting for the finalizer alone races the Job controller.
+ */
+export const waitHeldAndStarted = async (namespace: string, name: string): Promise<true> => {
+  await waitForJob(namespace, name, (job) => job.status?.startTime !== undefined);
+  return waitHeld(namespace, name);
+};
+
 /** Waits until the Job no longer exists. */
 export const waitGone = (namespace: string, name: string, timeoutMs = 30_000): Promise<true> =>
   eventually(
