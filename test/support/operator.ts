@@ -60,7 +60,6 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
   const logDir = join(ROOT, '.jobherald', 'e2e-logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `operator-${process.pid}-${++runCounter}.log`);
-  const file = createWriteStream(logFile);
   const args = [
     join(ROOT, process.env.JOBHERALD_E2E_FROM_SOURCE === '1' ? 'src/main.ts' : 'dist/main.js'),
     'controller',
@@ -77,6 +76,26 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
     ...(opts.args ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return superviseOperator(child, { probePort, metricsPort, logFile });
+}
+
+export interface SupervisedOptions {
+  probePort: number;
+  metricsPort: number;
+  /** where its output is kept (besides logs()) */
+  logFile: string;
+  /** how a signal reaches the operator (default: the child itself; a container's PID 1 for the image) */
+  signal?: (signal: 'SIGTERM' | 'SIGKILL') => void;
+  /** after the child exited (clean-ups of the caller) */
+  onExit?: () => void;
+}
+
+/**
+ * The handle of a started operator, whatever runs it (Node here, crun for the image): its output, its
+ * probes, its metrics, and its end. Killed when this worker exits, however it exits.
+ */
+export function superviseOperator(child: ChildProcess, o: SupervisedOptions): OperatorProcess {
+  const file = createWriteStream(o.logFile);
   let output = '';
   const collect = (chunk: Buffer): void => {
     output += chunk.toString();
@@ -88,13 +107,15 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       children.delete(child);
+      o.onExit?.();
       resolve(code);
     }),
   );
-  const proc: OperatorProcess = {
+  const signal = o.signal ?? ((sig: NodeJS.Signals) => child.kill(sig));
+  return {
     pid: child.pid ?? -1,
-    probePort,
-    metricsPort,
+    probePort: o.probePort,
+    metricsPort: o.metricsPort,
     logs: () => output,
     async waitReady(timeoutMs = 30_000) {
       await eventually(
@@ -102,25 +123,24 @@ export async function startOperator(opts: OperatorOptions): Promise<OperatorProc
         async () => {
           if (child.exitCode !== null)
             throw new Error(`operator exited ${child.exitCode}:\n${output.slice(-3000)}`);
-          const res = await fetch(`http://127.0.0.1:${probePort}/readyz`).catch(() => undefined);
+          const res = await fetch(`http://127.0.0.1:${o.probePort}/readyz`).catch(() => undefined);
           return res?.status === 200 ? true : undefined;
         },
         timeoutMs,
       );
     },
     async kill() {
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       await exited;
     },
     async stop() {
-      child.kill('SIGTERM');
+      signal('SIGTERM');
       return exited;
     },
     async metrics() {
-      return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return (await fetch(`http://127.0.0.1:${o.metricsPort}/metrics`)).text();
     },
   };
-  return proc;
 }
 
 // ---------------------------------------------------------------- objects
