@@ -11,6 +11,7 @@
 import { createJobs, sleep, type BenchJob, type JobWatch, type Kube } from './kube.ts';
 import type { OperatorProcess } from './operator.ts';
 import { cpuSeconds, waitQuiet } from './proc.ts';
+import type { RuleWriteFigures, RuleWriteLog } from './rule-writes.ts';
 import { jobsIn, type EmulatorProcess } from './slack.ts';
 import {
   delta,
@@ -55,6 +56,10 @@ export interface DeliveryFigures {
   delivered: number;
   failed: number;
   kubeRequests: { get: number; list: number; watch: number; write: number };
+  /** jobherald_job_writes_total's increase (hold + record + release): P7's Job writes */
+  jobWrites: number;
+  /** NotificationRule writes as the bench's watch saw them (P7: coalesced, one per rule per interval) */
+  ruleWrites?: RuleWriteFigures;
   /** the operator's CPU (utime + stime) over the scenario, seconds */
   cpuSeconds?: number;
   /** jobherald_reconciles_total's increase, by controller; undefined when the operator does not expose it */
@@ -88,9 +93,12 @@ export async function runDeliveryScenario(
     slack: EmulatorProcess;
     operator: OperatorProcess;
     log: (l: string) => void;
+    /** the bench's watch of every rule, and the operator's coalescing interval of rule status writes */
+    rules?: { log: RuleWriteLog; intervalMs: number };
   },
 ): Promise<DeliveryFigures> {
   const names = new Set(s.jobs.map((j) => j.name));
+  const rulesFrom = ctx.rules?.log.now();
   const before = await scrape(ctx.operator);
   const cpuBefore = cpuSeconds(ctx.operator.pid);
   const counted = (m: Scrape) =>
@@ -190,6 +198,10 @@ export async function runDeliveryScenario(
       watch: delta(before, after, 'jobherald_kube_requests_total', 'verb="watch"'),
       write: delta(before, after, 'jobherald_kube_requests_total', 'verb="write"'),
     },
+    jobWrites: sum(after, 'jobherald_job_writes_total') - sum(before, 'jobherald_job_writes_total'),
+    ...(ctx.rules !== undefined && rulesFrom !== undefined
+      ? { ruleWrites: ctx.rules.log.since(rulesFrom, ctx.rules.intervalMs) }
+      : {}),
     cpuSeconds: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
     reconciles: [...after.keys()].some((k) => k.startsWith('jobherald_reconciles_total'))
       ? deltaByLabel(before, after, 'jobherald_reconciles_total', 'controller')
