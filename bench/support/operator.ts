@@ -6,7 +6,8 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NotificationRule, NotificationRuleSpec, SlackIntegrationSpec } from '../../src/api/types.ts';
 import { freePort } from '../../src/dev/cluster/ports.ts';
-import { eventually, type Kube } from './kube.ts';
+import { eventually, sleep, type Kube } from './kube.ts';
+import { parseMetrics, sum } from './stats.ts';
 import { installCrds as installCrdsWith } from '../../src/dev/install-crds.ts';
 import * as resources from '../../src/dev/resources.ts';
 import { KubeConnection } from '../../src/kube/connection.ts';
@@ -73,6 +74,8 @@ export async function startOperator(
   const logFile = join(logDir, `operator-${process.pid}-${++runs}.log`);
   const file = createWriteStream(logFile);
   const args = [
+    // e.g. BENCH_OPERATOR_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the operator
+    ...(process.env.BENCH_OPERATOR_NODE_OPTIONS ?? '').split(' ').filter((a) => a !== ''),
     operatorEntry(),
     'controller',
     `--kubeconfig=${opts.kubeconfig}`,
@@ -197,6 +200,32 @@ export async function waitForReadyRules(
   } catch (error) {
     throw new Error(`${(error as Error).message}: ${last}/${count} Ready`, { cause: error });
   }
+}
+
+/**
+ * Resolves once the operator's start-up reconciles are over: jobherald_reconciles_total has not moved for
+ * `quietMs`. Becoming leader reconciles every rule and integration, and the integration's first check
+ * (Ready) wakes its rules once more; a scenario started before that would count them as its own.
+ */
+export async function waitReconcilesSettled(
+  operator: OperatorProcess,
+  quietMs = 3_000,
+  timeoutMs = 60_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  const count = async () => sum(parseMetrics(await operator.metrics()), 'jobherald_reconciles_total');
+  let last = await count();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) throw new Error(`reconciles still moving after ${timeoutMs} ms (${last})`);
+    await sleep(500);
+    const now = await count();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+  return last;
 }
 
 /**

@@ -2,7 +2,7 @@
 // own work (creating Jobs, watching them) never delays Slack's answers or its `postedAt` timestamps. The
 // workspace is the default one plus the bench's channels, with the bot already a member of each (no joins).
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   connectSlackEmulator,
@@ -49,6 +49,7 @@ export async function startEmulator(channels: BenchChannel[]): Promise<EmulatorP
   for (const c of channels) {
     workspace.channels.push({ id: c.id, name: c.name, members: ['U0ALICE001', workspace.bot.userId] });
   }
+  mkdirSync(RESULTS, { recursive: true }); // a fresh clone has no results yet
   const file = join(RESULTS, 'bench-workspace.json');
   writeFileSync(file, JSON.stringify(workspace, null, 2));
   const child = spawn(
