@@ -71,6 +71,13 @@ export interface ActiveRule {
 export interface PipelineSources {
   /** rules that are valid, admitted by tenancy, not suspended, with an integration that is not suspended */
   activeRules(): Iterable<ActiveRule>;
+  /**
+   * Changes whenever activeRules() or matchContext() may answer differently (a rule's or integration's spec,
+   * an integration's runtime, a namespace's labels, a rule's deliverability): the pipeline keeps one
+   * namespace-indexed selector per version instead of checking every rule for every Job event. Without it, a
+   * new selector is built for every Job.
+   */
+  rulesVersion?(): number;
   matchContext(): MatchContext;
   /** details of the Job's failed pods (same namespace, same Job UID) */
   failedPods(job: JobRecord): FailedPodDetail[];

@@ -21,7 +21,7 @@ import type { FailedPodDetail, JobRecord } from '../domain/job.ts';
 import type { Outcome } from '../domain/outcome-types.ts';
 import { currentOutcome, isFinished, isRunning, showsStarted } from '../domain/outcome.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { namespaceIndexedSelector, selectsJob } from '../domain/match.ts';
+import { namespaceIndexedSelector } from '../domain/match.ts';
 import { renderAlert } from '../domain/render.ts';
 import { rfc3339 } from '../domain/time.ts';
 import { AuthError, JobheraldError, RetryableError } from '../errors.ts';
@@ -99,6 +99,8 @@ export class DeliveryPipeline {
   readonly #books = new Map<string, JobBook>();
   /** Jobs seen running that a rule selects: suspension clears startTime, this remembers they had started */
   readonly #seenRunning = new Set<string>();
+  /** the selector of the rules' current version (PipelineSources.rulesVersion) */
+  #selector: { version: number; select: (job: JobRecord) => ActiveRule[] } | undefined;
   /** sweeps started: a sweep whose number is no longer the last stops at its next turn */
   #sweeps = 0;
   #lastSweep: Promise<void> = Promise.resolve();
@@ -160,13 +162,13 @@ export class DeliveryPipeline {
   async #sweep(jobs: Iterable<JobRecord>): Promise<void> {
     if (!this.#intake) return;
     const generation = ++this.#sweeps;
-    let select = this.#indexedSelector();
+    let select = this.#currentSelector();
     let inSlice = 0;
     for (const job of jobs) {
       if (++inSlice > SWEEP_SLICE) {
         await nextTurn();
         if (generation !== this.#sweeps || !this.#intake) return;
-        select = this.#indexedSelector();
+        select = this.#currentSelector();
         inSlice = 1;
       }
       try {
@@ -178,13 +180,20 @@ export class DeliveryPipeline {
     }
   }
 
-  /** match for a sweep: the rules that reach each namespace are found once per namespace. */
-  #indexedSelector(): (job: JobRecord) => ActiveRule[] {
-    return namespaceIndexedSelector(
+  /**
+   * match, for one Job or a sweep: the rules that reach each namespace are found once per namespace, and kept
+   * while the rules' version holds (a source without versions gets a fresh selector every time).
+   */
+  #currentSelector(): (job: JobRecord) => ActiveRule[] {
+    const version = this.#o.sources.rulesVersion?.();
+    if (version !== undefined && this.#selector?.version === version) return this.#selector.select;
+    const select = namespaceIndexedSelector(
       [...this.#o.sources.activeRules()],
       (a) => a.rule.object,
       this.#o.sources.matchContext(),
     );
+    this.#selector = version === undefined ? undefined : { version, select };
+    return select;
   }
 
   /**
@@ -295,12 +304,7 @@ export class DeliveryPipeline {
 
   /** match: the active rules that select this Job, whatever its outcome. */
   #match(job: JobRecord): ActiveRule[] {
-    const context = this.#o.sources.matchContext();
-    const selected: ActiveRule[] = [];
-    for (const active of this.#o.sources.activeRules()) {
-      if (selectsJob(active.rule.object, job, context)) selected.push(active);
-    }
-    return selected;
+    return this.#currentSelector()(job);
   }
 
   /** claim: what each selecting rule is still owed about this outcome. */

@@ -100,6 +100,8 @@ export class Operator {
   readonly #metrics: OperatorMetrics;
   #failedPods: ListWatch<FailedPodRecord> | undefined;
   #namespacesVersion = 0;
+  /** bumped whenever the pipeline's rules may match differently (PipelineSources.rulesVersion) */
+  #rulesVersion = 0;
   /** namespaces being deleted, or deleted in the last minutes → their deletionTimestamp and labels (see below) */
   readonly #namespaceDeletions = new Map<string, { at: string; labels: Record<string, string> }>();
   #leading = false;
@@ -165,6 +167,7 @@ export class Operator {
       {
         onChange: (type, integration, previous) => {
           if (!specChanged(type, integration, previous)) return;
+          this.#rulesVersion++;
           const key = `${integration.metadata.namespace}/${integration.metadata.name}`;
           this.integrationQueue.add(key);
           for (const rule of this.#rulesUsing(key)) this.ruleQueue.add(rule);
@@ -174,6 +177,7 @@ export class Operator {
     this.rulesWatch = watch(`${GROUP_PATH}/notificationrules`, 'notificationrules', ruleRecord, {
       onChange: (type, rule, previous) => {
         if (!specChanged(type, rule, previous)) return;
+        this.#rulesVersion++;
         this.ruleQueue.add(`${rule.metadata.namespace}/${rule.metadata.name}`);
         // the integration's desired channels follow its rules' destinations
         this.integrationQueue.add(integrationKeyOf(rule));
@@ -189,6 +193,7 @@ export class Operator {
           type !== 'modified' || JSON.stringify(previous?.labels) !== JSON.stringify(namespace.labels);
         if (!labelsChanged) return;
         this.#namespacesVersion++;
+        this.#rulesVersion++;
         if (this.rulesWatch.isSynced) for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
         this.#updateAdmissionScope();
       },
@@ -244,6 +249,7 @@ export class Operator {
       requeue: (key, afterMs) =>
         afterMs === undefined ? this.integrationQueue.add(key) : this.integrationQueue.addAfter(key, afterMs),
       integrationChanged: (key, change) => {
+        this.#rulesVersion++; // its runtime may have come or gone, or been suspended: deliverable() follows
         if (change.readiness) this.rules.integrationChanged(key);
         if (change.seenByRules) for (const rule of this.#rulesUsing(key)) this.ruleQueue.add(rule);
       },
@@ -277,6 +283,7 @@ export class Operator {
     this.pipeline = new DeliveryPipeline({
       sources: {
         activeRules: () => this.rules.deliverable(),
+        rulesVersion: () => this.#rulesVersion,
         matchContext: () => this.#matchContext(),
         failedPods: (job) => this.#failedPodDetails(job),
         namespaceDeletion: (namespace) => this.#namespaceDeletions.get(namespace)?.at,
@@ -504,6 +511,7 @@ export class Operator {
 
   /** Which rules deliver changed: hold or release Jobs accordingly (one sweep per burst of changes). */
   #deliverableChanged(): void {
+    this.#rulesVersion++;
     this.#updateAdmissionScope();
     if (this.#sweepTimer !== undefined || !this.#leading) return;
     this.#sweepTimer = this.#clock.setTimeout(() => {

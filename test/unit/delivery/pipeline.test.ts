@@ -88,6 +88,8 @@ interface SetUpOptions {
   finalizers?: boolean;
   namespaceDeletion?: string;
   rules?: NotificationRule[];
+  /** PipelineSources.rulesVersion (default: none, a fresh selector for every Job) */
+  rulesVersion?: () => number;
 }
 
 function setUp(
@@ -116,9 +118,11 @@ function setUp(
   integration.dispatcher.enqueue = (item) => (enqueued.push(item), true);
   const runtimes = (options.rules ?? [rule(spec)]).map((r) => new RuleRuntime(r));
   const active: ActiveRule[] = runtimes.map((r) => ({ rule: r, integration }));
+  const reads = { activeRules: 0 };
   const pipeline: DeliveryPipeline = new DeliveryPipeline({
     sources: {
-      activeRules: () => active,
+      activeRules: () => (reads.activeRules++, active),
+      ...(options.rulesVersion !== undefined ? { rulesVersion: options.rulesVersion } : {}),
       matchContext: () => ({ namespaceLabels: () => ({}), trustedNamespaces: [] }),
       failedPods: () => [],
       namespaceDeletion: () => options.namespaceDeletion,
@@ -161,6 +165,7 @@ function setUp(
     writes,
     clock,
     answer,
+    reads,
   };
 }
 
@@ -585,5 +590,29 @@ describe('DeliveryPipeline: sweeps share the event loop', () => {
     runtimes[0]!.object.spec.suspend = true; // what deliverable() would now leave out
     await done;
     expect(writes.length).toBe(500);
+  });
+});
+
+describe('DeliveryPipeline: matching is indexed per version of the rules', () => {
+  it('reads the rules once per version, not once per Job event, and again after the version moves', () => {
+    let version = 1;
+    const { pipeline, writes, runtime, reads } = setUp({}, {}, { rulesVersion: () => version });
+    for (let i = 0; i < 50; i++)
+      pipeline.onJobChange('added', job(`r-${i}`, { uid: `uid-r-${i}` }), undefined);
+    expect(writes.length).toBe(50); // every one held: the rule selects them
+    expect(reads.activeRules).toBe(1);
+    // the rule now selects nothing in this namespace; the source says so by moving its version
+    runtime.object.spec.selector = { jobSelector: { matchLabels: { app: 'none' } } };
+    version++;
+    pipeline.onJobChange('added', job('after', { uid: 'uid-after' }), undefined);
+    expect(reads.activeRules).toBe(2);
+    expect(writes.map((w) => w.job)).not.toContain('after');
+  });
+
+  it('without versions, reads the rules for every Job (nothing cached that could go stale)', () => {
+    const { pipeline, reads } = setUp({});
+    for (let i = 0; i < 5; i++)
+      pipeline.onJobChange('added', job(`r-${i}`, { uid: `uid-r-${i}` }), undefined);
+    expect(reads.activeRules).toBe(5);
   });
 });
