@@ -80,7 +80,14 @@ export class RuleWriteLog {
       // 250 ms for the jitter between a write and the watch event that shows it
       const allowed = Math.floor((span + 250) / intervalMs) + 1;
       if (times.length > allowed) coalesced = false;
-      if (worst === undefined || times.length / allowed > worst.writes / worst.allowed) {
+      const ratio = times.length / allowed;
+      const worstRatio = worst === undefined ? -1 : worst.writes / worst.allowed;
+      // the tightest rule; among equals, the one written most (the most telling to show)
+      if (
+        worst === undefined ||
+        ratio > worstRatio ||
+        (ratio === worstRatio && times.length > worst.writes)
+      ) {
         worst = { rule, writes: times.length, spanSeconds: span / 1000, allowed };
       }
     }
