@@ -9,7 +9,10 @@
 #   one layer, a tar made here with sorted names, owner 0:0 and every mtime = SOURCE_DATE_EPOCH,
 #   added to an OCI layout with umoci, packed into an OCI archive (sorted, fixed mtimes).
 #
-# Usage: deploy/build-image.sh [--no-build]   (--no-build: pack dist/ as it is instead of building the bundle)
+# Usage: deploy/build-image.sh [--no-build] [--update-lock]
+#          --no-build     pack dist/ as it is instead of building the bundle
+#          --update-lock  take the Debian mirror's current versions of the packages and write them to
+#                         deploy/image-debs.lock (otherwise the lock's exact versions and SHA-256s are used)
 # Out:   .jobherald/image/jobherald-<version>.oci.tar, …-<version>.sbom.cdx.json, …-<version>.debs.txt
 # Env:   SOURCE_DATE_EPOCH (default: last commit time, else 0), IMAGE_SOURCE, OUT_DIR
 # Needs: umoci, apt-get, dpkg-deb, GNU tar (apt-get install -y umoci if missing).
@@ -50,7 +53,16 @@ mkdir -p "$WORK/debs" "$WORK/rootfs" "$OUT_DIR"
 # the image never replaces a dist/ that running operators use; a folder beside dist/, so that the source maps'
 # relative paths, and with them esbuild's chunk hashes, are the same as `npm run build`'s. --no-build packs
 # dist/ as it is.
-if [[ ${1:-} == --no-build ]]; then
+NO_BUILD=0 UPDATE_LOCK=0
+for arg in "$@"; do
+  case $arg in
+    --no-build) NO_BUILD=1 ;;
+    --update-lock) UPDATE_LOCK=1 ;;
+    *) log "unknown argument $arg"; exit 2 ;;
+  esac
+done
+LOCK=$ROOT/deploy/image-debs.lock
+if [[ $NO_BUILD == 1 ]]; then
   DIST=$ROOT/dist
 else
   DIST=$ROOT/.jobherald-bundle-image
@@ -58,8 +70,26 @@ else
   "$NODE" scripts/build.ts --outdir "$DIST" >&2
 fi
 [[ -f $DIST/main.js ]] || { log "no $DIST/main.js"; exit 2; }
-log "apt-get download ${DEBS[*]}"
-(cd "$WORK/debs" && apt-get download "${DEBS[@]}" >&2)
+# The packages are pinned in deploy/image-debs.lock (package, version, architecture, SHA-256 of the .deb), so a
+# rebuild takes the same bytes; --update-lock takes the mirror's current point release and rewrites the lock.
+if [[ $UPDATE_LOCK == 1 ]]; then
+  log "apt-get download ${DEBS[*]} (current versions, for the lock)"
+  (cd "$WORK/debs" && apt-get download "${DEBS[@]}" >&2)
+else
+  [[ -f $LOCK ]] || { log "no $LOCK: run deploy/build-image.sh --update-lock"; exit 2; }
+  pinned=()
+  for pkg in "${DEBS[@]}"; do
+    line=$(awk -v p="$pkg" -v a="$ARCH" '$1 == p && $3 == a' "$LOCK")
+    [[ -n $line ]] || { log "$LOCK pins no $pkg for $ARCH: run deploy/build-image.sh --update-lock"; exit 2; }
+    pinned+=("$pkg=$(awk '{print $2}' <<<"$line")")
+  done
+  log "apt-get download ${pinned[*]} (pinned)"
+  (cd "$WORK/debs" && apt-get download "${pinned[@]}" >&2) || {
+    log "the Debian mirror no longer serves ${pinned[*]} (it keeps only the current point release):"
+    log "run deploy/build-image.sh --update-lock and review the change to deploy/image-debs.lock"
+    exit 1
+  }
+fi
 RFS=$WORK/rootfs
 : >"$WORK/debs.txt"
 for deb in $(ls "$WORK"/debs/*.deb | sort); do
@@ -67,6 +97,18 @@ for deb in $(ls "$WORK"/debs/*.deb | sort); do
   printf '%s\t%s\t%s\t%s\n' "$(dpkg-deb -f "$deb" Package)" "$(dpkg-deb -f "$deb" Version)" \
     "$(dpkg-deb -f "$deb" Architecture)" "$(sha256sum "$deb" | cut -d' ' -f1)" >>"$WORK/debs.txt"
 done
+if [[ $UPDATE_LOCK == 1 ]]; then
+  { [[ -f $LOCK ]] && awk -v a="$ARCH" '$3 != a' "$LOCK"; cat "$WORK/debs.txt"; } | LC_ALL=C sort >"$LOCK.new"
+  mv "$LOCK.new" "$LOCK"
+  log "wrote $LOCK"
+else
+  # the same bytes as when the lock was written: the mirror's files, checked against the lock's SHA-256s
+  for line in $(awk -v OFS='|' '{print $1, $2, $3, $4}' "$WORK/debs.txt"); do
+    IFS='|' read -r pkg version arch sum <<<"$line"
+    awk -v p="$pkg" -v v="$version" -v a="$arch" -v s="$sum" '$1 == p && $2 == v && $3 == a && $4 == s {f=1} END {exit !f}' "$LOCK" ||
+      { log "$pkg $version ($arch): SHA-256 $sum is not the one $LOCK pins"; exit 1; }
+  done
+fi
 # Debian 12 is merged-/usr: /lib, /lib64, /bin… are symlinks into /usr. The packages' data trees carry
 # /lib/… paths, so make the links (and move what dpkg-deb put there) as base-files/usrmerge would.
 for d in bin lib lib64 sbin; do
