@@ -9,12 +9,13 @@
 // (src/dev/cluster/control-plane.ts). Tests that need a Deployment's status to hold still play that part
 // themselves (they write status.replicas); the others start a second kube-controller-manager running just
 // those two controllers, so a Deployment gets its ReplicaSet and Pods, which kwok runs, as in a real cluster.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startDeploymentControllers, stopChild } from '../support/deployment-controllers.ts';
 import { DELIVERY_FINALIZER } from '../../src/api/job-metadata.ts';
 import { mintToken, writeTokenKubeconfig } from '../../src/dev/cluster/control-plane.ts';
 import { KubeApiError, KubeConnection } from '../../src/kube/connection.ts';
@@ -125,41 +126,6 @@ async function podsOf(ns: string, selector: string): Promise<{ all: string[]; ru
       .map((p) => p.metadata.name)
       .sort(),
   };
-}
-
-/**
- * A second kube-controller-manager on the e2e cluster running only the deployment and ReplicaSet
- * controllers (the cluster's own runs neither), with the admin kubeconfig and no listener. Stopped by its pid.
- */
-function startDeploymentControllers(dir: string): { child: ChildProcess; log: string } {
-  const state = clusterState();
-  const log = join(dir, 'kube-controller-manager.log');
-  const out = openSync(log, 'a');
-  try {
-    const child = spawn(
-      join(state.binaries, 'kube-controller-manager'),
-      [
-        `--kubeconfig=${state.kubeconfig}`,
-        '--leader-elect=false',
-        '--controllers=deployment,replicaset',
-        '--secure-port=0',
-        '--v=1',
-      ],
-      { stdio: ['ignore', out, out] },
-    );
-    return { child, log };
-  } finally {
-    closeSync(out);
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(killer);
 }
 
 describe('jobherald release-finalizers', () => {
