@@ -4,6 +4,7 @@
 // KUBERNETES_SERVICE_HOST/PORT, and the Deployment's own arguments. It must do the operator's job from
 // inside the container — lead, authenticate, alert a failing Job with its Pod's details — answer its probes
 // and metrics, and stop cleanly on SIGTERM, releasing its Lease (docs/image.md).
+import { expectFailingJobAlerted } from '../support/environment.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,21 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackEmulator, type SlackEmulator } from '../../src/dev/slack-emulator/index.ts';
 import { mintToken } from '../../src/dev/cluster/control-plane.ts';
-import type { NotificationRule } from '../../src/api/types.ts';
-import {
-  clusterState,
-  createJob,
-  createNamespace,
-  deleteNamespace,
-  eventually,
-  uniqueName,
-} from '../support/kube.ts';
+import { clusterState, createNamespace, deleteNamespace, eventually, uniqueName } from '../support/kube.ts';
 import {
   createIntegration,
-  createRule,
   createTokenSecret,
   getIntegration,
-  getRule,
   waitForCondition,
   type OperatorProcess,
 } from '../support/operator.ts';
@@ -158,27 +149,7 @@ describe('the image, run as the chart runs it', () => {
 
   it('authenticates with the Secret’s token through the in-cluster ServiceAccount and alerts a failing Job', async () => {
     await waitForCondition(() => getIntegration(opNs, 'acme'), { status: 'True' });
-    await createRule(rulesNs, 'failures', {
-      integrationRef: { name: 'acme', namespace: opNs },
-      events: ['Failed'],
-      destinations: [{ channel: 'alerts' }],
-    });
-    await waitForCondition(() => getRule(rulesNs, 'failures'), { status: 'True' });
-    const job = `oom-${uniqueName('j')}`;
-    await createJob(rulesNs, job, { exitCode: 137, reason: 'OOMKilled' });
-    const messages = await slack.control.waitForMessages({
-      channel: 'alerts',
-      timeoutMs: 30_000,
-      until: (all) => all.some((m) => JSON.stringify(m).includes(job)),
-    });
-    const alert = JSON.stringify(messages.find((m) => JSON.stringify(m).includes(job)));
-    expect(alert).toContain('OOMKilled');
-    expect(alert).toContain('137');
-    const rule = await eventually<NotificationRule>('the rule status to count the delivery', async () => {
-      const got = await getRule(rulesNs, 'failures');
-      return got.status?.totals?.delivered === 1 ? got : undefined;
-    });
-    expect(rule.status?.deliveries?.[0]).toMatchObject({ result: 'Delivered', job: `${rulesNs}/${job}` });
+    await expectFailingJobAlerted(slack, { namespace: opNs, name: 'acme' }, rulesNs);
     expect(operator!.logs()).not.toContain('xoxb-demo');
   });
 

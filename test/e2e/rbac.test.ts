@@ -4,6 +4,7 @@
 // leader election on, and must do its whole job: win the Lease, authenticate the integration, alert a
 // failing Job with its Pod's details, write rule status, record Events. The same token must not reach
 // anything the job does not need. Also: deploy/jobherald.yaml is a fresh render of the chart.
+import { expectFailingJobAlerted } from '../support/environment.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackEmulator, type SlackEmulator } from '../../src/dev/slack-emulator/index.ts';
 import { mintToken, writeTokenKubeconfig } from '../../src/dev/cluster/control-plane.ts';
 import { KubeApiError, KubeConnection } from '../../src/kube/connection.ts';
-import type { NotificationRule } from '../../src/api/types.ts';
 import {
   clusterState,
   createJob,
@@ -216,28 +216,7 @@ describe("the operator with exactly the chart's RBAC (R9)", () => {
   });
 
   it('alerts a failing Job with its Pod details and writes the rule status', async () => {
-    await createRule(rulesNs, 'failures', {
-      integrationRef: { name: 'acme', namespace: opNs },
-      events: ['Failed'],
-      destinations: [{ channel: 'alerts' }],
-    });
-    await waitForCondition(() => getRule(rulesNs, 'failures'), { status: 'True' });
-    const job = `oom-${uniqueName('j')}`;
-    await createJob(rulesNs, job, { exitCode: 137, reason: 'OOMKilled' });
-    const messages = await slack.control.waitForMessages({
-      channel: 'alerts',
-      timeoutMs: 30_000,
-      until: (all) => all.some((m) => JSON.stringify(m).includes(job)),
-    });
-    const alert = JSON.stringify(messages.find((m) => JSON.stringify(m).includes(job)));
-    // the exit code and reason come from the failed Pod: the cluster-wide Pod watch works
-    expect(alert).toContain('OOMKilled');
-    expect(alert).toContain('137');
-    const rule = await eventually<NotificationRule>('the rule status to count the delivery', async () => {
-      const got = await getRule(rulesNs, 'failures');
-      return got.status?.totals?.delivered === 1 ? got : undefined;
-    });
-    expect(rule.status?.deliveries?.[0]).toMatchObject({ result: 'Delivered', job: `${rulesNs}/${job}` });
+    await expectFailingJobAlerted(slack, { namespace: opNs, name: 'acme' }, rulesNs);
   });
 
   it('records a DeliveryFailed Event for a rule whose channel is archived', async () => {

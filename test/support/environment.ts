@@ -1,14 +1,14 @@
 // The shared setting of the operator e2e files: one Slack emulator and one operator namespace per file,
 // holding the `acme` SlackIntegration (token xoxb-demo, open to every namespace), and optionally a running
 // operator. Also the helpers that find alerts about a Job in the emulator.
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { NotificationRule, NotificationRuleSpec } from '../../src/api/types.ts';
 import {
   startSlackEmulator,
   type EmulatedMessage,
   type SlackEmulator,
 } from '../../src/dev/slack-emulator/index.ts';
-import { createNamespace, deleteNamespace, uniqueName } from './kube.ts';
+import { createJob, createNamespace, deleteNamespace, eventually, uniqueName } from './kube.ts';
 import {
   createIntegration,
   createRule,
@@ -137,4 +137,37 @@ export async function alertTexts(
     until: (messages) => jobs.every((j) => aboutJob(messages, j).length > 0),
   });
   return new Map(jobs.map((j) => [j, aboutJob(all, j).map(messageText)]));
+}
+
+/**
+ * The operator's whole job, once, as the installs under test run it (the chart's RBAC, the image): a rule in
+ * `rulesNs` for Failed Jobs to #alerts through `integration`, an OOMKilled Job, its alert with the Pod's exit
+ * code and reason (the cluster-wide Pod watch works), and the rule's status counting the delivery.
+ */
+export async function expectFailingJobAlerted(
+  slack: SlackEmulator,
+  integration: { namespace: string; name: string },
+  rulesNs: string,
+): Promise<void> {
+  await createRule(rulesNs, 'failures', {
+    integrationRef: integration,
+    events: ['Failed'],
+    destinations: [{ channel: 'alerts' }],
+  });
+  await waitForCondition(() => getRule(rulesNs, 'failures'), { status: 'True' });
+  const job = `oom-${uniqueName('j')}`;
+  await createJob(rulesNs, job, { exitCode: 137, reason: 'OOMKilled' });
+  const messages = await slack.control.waitForMessages({
+    channel: 'alerts',
+    timeoutMs: 30_000,
+    until: (all) => all.some((m) => JSON.stringify(m).includes(job)),
+  });
+  const alert = JSON.stringify(messages.find((m) => JSON.stringify(m).includes(job)));
+  expect(alert).toContain('OOMKilled');
+  expect(alert).toContain('137');
+  const rule = await eventually<NotificationRule>('the rule status to count the delivery', async () => {
+    const got = await getRule(rulesNs, 'failures');
+    return got.status?.totals?.delivered === 1 ? got : undefined;
+  });
+  expect(rule.status?.deliveries?.[0]).toMatchObject({ result: 'Delivered', job: `${rulesNs}/${job}` });
 }
