@@ -166,7 +166,7 @@ export async function run(args: string[]): Promise<number> {
       leader: (leading) => metrics.setLeader(leading),
       outcome: (event) => metrics.outcome(event),
       deliveryResult: (item, result) => metrics.recordResult(item, result),
-      watchQueue: (source) => metrics.watchQueue(source),
+      watchIntegration: (source) => metrics.watchIntegration(source),
       jobWrite: (kind) => metrics.jobWrite(kind),
       reconciled: (controller) => metrics.reconciled(controller),
     },

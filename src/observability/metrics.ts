@@ -27,11 +27,13 @@ export const CONTROLLERS = ['slackintegration', 'notificationrule'] as const;
 export type SlackRequestResult = 'ok' | 'error' | 'rate_limited';
 const SLACK_REQUEST_RESULTS: readonly SlackRequestResult[] = ['ok', 'error', 'rate_limited'];
 
-/** Anything with a queue depth: a delivery Dispatcher. */
-export interface QueueDepthSource {
+/** One SlackIntegration the leader serves: its dispatcher's queue depth and whether it is Ready. */
+export interface IntegrationSource {
   /** the SlackIntegration's "namespace/name" */
   readonly integration: string;
   depth(): number;
+  /** true when its Ready condition is True (authenticated, not suspended); read at every scrape */
+  ready?(): boolean;
 }
 
 /** What the health server needs to serve /metrics. */
@@ -96,8 +98,8 @@ export class Metrics implements DeliveryMetrics, ListWatchMetrics {
   readonly #jobWrites: Counter<'kind'>;
   readonly #reconciles: Counter<'controller'>;
 
-  /** queue-depth sources and their (guarded) integration label */
-  readonly #queueSources = new Map<QueueDepthSource, string>();
+  /** the integrations being served and their (guarded) integration label */
+  readonly #queueSources = new Map<IntegrationSource, string>();
   readonly #event = new LabelGuard({ allowed: EVENT_TYPES });
   readonly #verb = new LabelGuard({ allowed: KUBE_VERBS });
   readonly #slackResult = new LabelGuard({ allowed: SLACK_REQUEST_RESULTS });
@@ -156,6 +158,23 @@ export class Metrics implements DeliveryMetrics, ListWatchMetrics {
       collect() {
         this.reset();
         for (const [integration, n] of readDepths()) this.set({ integration }, n);
+      },
+    });
+    new Gauge({
+      name: 'jobherald_integration_ready',
+      help: '1 when a SlackIntegration this replica serves is Ready (its token works, it is not suspended), 0 when not; reported by the leader only.',
+      labelNames: ['integration'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [source, integration] of sources) {
+          if (source.ready === undefined) continue;
+          try {
+            this.set({ integration }, source.ready() ? 1 : 0);
+          } catch {
+            // as for the depth: a broken source leaves its series absent, the scrape goes on
+          }
+        }
       },
     });
     new Gauge({
@@ -280,10 +299,10 @@ export class Metrics implements DeliveryMetrics, ListWatchMetrics {
   }
 
   /**
-   * Report a dispatcher's queue depth (`Dispatcher` has `integration` and `depth()`), read at every scrape.
-   * Returns the function that stops reporting it: call it when the dispatcher stops.
+   * Report an integration's queue depth and readiness (jobherald_queue_depth, jobherald_integration_ready),
+   * read at every scrape. Returns the function that stops reporting it: call it when the integration goes.
    */
-  watchQueue(source: QueueDepthSource): () => void {
+  watchIntegration(source: IntegrationSource): () => void {
     this.#queueSources.set(source, this.#integration.value(source.integration));
     return () => {
       this.#queueSources.delete(source);

@@ -44,8 +44,8 @@ export interface OperatorMetrics {
   outcome?(event: EventType): void;
   /** a final delivery result, with the item's event and observation time (latency) */
   deliveryResult?(item: DeliveryItem, result: SendResult): void;
-  /** expose an integration's queue depth; returns the function that stops exposing it */
-  watchQueue?(source: { integration: string; depth(): number }): () => void;
+  /** expose an integration's queue depth and readiness; returns the function that stops exposing them */
+  watchIntegration?(source: { integration: string; depth(): number; ready(): boolean }): () => void;
   /** a write to a Job (finalizer on, record, release) */
   jobWrite?(kind: 'hold' | 'record' | 'release'): void;
   /** a work queue ran one reconcile (the bench divides these by alerts: our own writes must not wake them) */
@@ -244,7 +244,7 @@ export class Operator {
       clock,
       log,
       metrics: this.#metrics.delivery,
-      watchQueue: (source) => this.#metrics.watchQueue?.(source) ?? (() => undefined),
+      watchIntegration: (source) => this.#metrics.watchIntegration?.(source) ?? (() => undefined),
       onResult: (item, result) => this.pipeline.onResult(item, result),
       requeue: (key, afterMs) =>
         afterMs === undefined ? this.integrationQueue.add(key) : this.integrationQueue.addAfter(key, afterMs),

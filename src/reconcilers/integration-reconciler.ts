@@ -3,6 +3,8 @@
 // own status and Events. It owns one IntegrationRuntime per integration (created as soon as the integration
 // exists, so no outcome waits for a first reconcile) and with it the integration's dispatcher.
 import type { SlackIntegration } from '../api/types.ts';
+import { isConditionTrue } from '../api/conditions.ts';
+import { ConditionTypes } from '../api/reasons.ts';
 import type { DesiredChannel } from '../domain/membership.ts';
 import type { Clock } from '../delivery/clock.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
@@ -36,8 +38,8 @@ export interface IntegrationReconcilerOptions {
   clock: Clock;
   log: LogSink;
   metrics?: DeliveryMetrics;
-  /** expose an integration's queue depth; returns the function that stops exposing it */
-  watchQueue?(source: { integration: string; depth(): number }): () => void;
+  /** expose an integration's queue depth and readiness; returns the function that stops exposing them */
+  watchIntegration?(source: { integration: string; depth(): number; ready(): boolean }): () => void;
   /** every final delivery result of the integration's dispatcher and held alerts (the pipeline's send stage) */
   onResult(item: DeliveryItem, result: SendResult): void;
   /** ask for a reconcile of the integration, now or later */
@@ -53,7 +55,7 @@ export interface IntegrationReconcilerOptions {
 export class IntegrationReconciler {
   readonly runtimes = new Map<string, IntegrationRuntime>();
   readonly #lastProblem = new Map<string, string | undefined>();
-  readonly #unwatchQueues = new Map<string, (() => void) | undefined>();
+  readonly #unwatchIntegrations = new Map<string, (() => void) | undefined>();
   readonly #o: IntegrationReconcilerOptions;
 
   constructor(options: IntegrationReconcilerOptions) {
@@ -78,10 +80,16 @@ export class IntegrationReconciler {
       // the cached object until the first reconcile: a suspended integration is suspended from the start
       runtime.object = this.#o.integrations.get(key);
       this.runtimes.set(key, runtime);
-      const dispatcher = runtime.dispatcher;
-      this.#unwatchQueues.set(
+      const { dispatcher } = runtime;
+      const served = runtime;
+      this.#unwatchIntegrations.set(
         key,
-        this.#o.watchQueue?.({ integration: key, depth: () => dispatcher.depth() }),
+        this.#o.watchIntegration?.({
+          integration: key,
+          depth: () => dispatcher.depth(),
+          // what its status says (Ready=True also while suspended, by intent), not a second opinion
+          ready: () => isConditionTrue(served.conditions, ConditionTypes.Ready),
+        }),
       );
       this.#o.requeue(key);
     }
@@ -135,8 +143,8 @@ export class IntegrationReconciler {
   async #gone(key: string): Promise<void> {
     const gone = this.runtimes.get(key);
     this.runtimes.delete(key);
-    this.#unwatchQueues.get(key)?.();
-    this.#unwatchQueues.delete(key);
+    this.#unwatchIntegrations.get(key)?.();
+    this.#unwatchIntegrations.delete(key);
     this.#lastProblem.delete(key);
     for (const item of (await gone?.stop()) ?? []) {
       this.#o.onResult(item, {

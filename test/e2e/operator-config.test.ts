@@ -42,10 +42,15 @@ describe('integration credentials', () => {
   it('reports a missing Secret, then recovers when it appears', async () => {
     await createIntegration(env.opNs, 'late', { apiURL: env.slack.apiUrl });
     await waitForCondition(integration('late'), { status: 'False', reason: 'SecretNotFound' });
+    // the metric the chart's JobheraldIntegrationNotReady alert reads says what the status says
+    const series = new RegExp(`^jobherald_integration_ready\\{integration="${env.opNs}/late"\\} (\\d)$`, 'm');
+    const readiness = async () => series.exec(await env.operator!.metrics())?.[1];
+    expect(await readiness()).toBe('0');
     await createTokenSecret(env.opNs, 'late-token', 'xoxb-demo');
     const got = await waitForCondition(integration('late'), { status: 'True' });
     expect(got.status?.workspace).toMatchObject({ id: 'T0DEMO0001', name: 'Demo', botUserID: 'U0JOBHERLD' });
     expect(got.status?.scopes).toContain('chat:write');
+    expect(await readiness()).toBe('1');
   });
 
   it('reports a Secret without the token key', async () => {

@@ -3,6 +3,7 @@
 //   JOBHERALD_E2E_REUSE=1        reuse the running `dev` cluster instead of starting one (fast iteration)
 //   JOBHERALD_E2E_NO_CLUSTER=1   start nothing (for e2e files that need only a browser or the emulator)
 //   JOBHERALD_E2E_FROM_SOURCE=1  run the operator from src/ instead of the bundle `npm run build` ships
+//   JOBHERALD_E2E_CLUSTER=name   the control plane's name (default e2e): two checkouts can run e2e at once
 // The operator processes run what ships (dist/, built here first); the other CLI commands run from src/.
 import { execFileSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
@@ -16,7 +17,7 @@ declare module 'vitest' {
   }
 }
 
-export const E2E_CLUSTER = 'e2e';
+export const E2E_CLUSTER = process.env.JOBHERALD_E2E_CLUSTER ?? 'e2e';
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   if (process.env.JOBHERALD_E2E_NO_CLUSTER === '1') {

@@ -271,7 +271,7 @@ describe('the PrometheusRule (monitoring.prometheusRule)', () => {
     const runbook = readFileSync(join(ROOT, 'docs/runbook.md'), 'utf8');
     const anchors = new Set([...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1]!)));
     const alerts = alertsOf(prometheusRule(values));
-    expect(alerts.length).toBeGreaterThanOrEqual(10);
+    expect(alerts.length).toBeGreaterThanOrEqual(11);
     for (const alert of alerts) {
       expect(['critical', 'warning'], alert.alert).toContain(alert.labels['severity']);
       expect(alert.labels['team'], alert.alert).toBe('platform');
@@ -286,6 +286,7 @@ describe('the PrometheusRule (monitoring.prometheusRule)', () => {
     expect(alertsOf(prometheusRule()).map((a) => a.alert)).toEqual([
       'JobheraldDeliveriesFailing',
       'JobheraldSlackAuthFailing',
+      'JobheraldIntegrationNotReady',
       'JobheraldIntegrationStalled',
       'JobheraldAlertsDelayed',
       'JobheraldDeliveryLatencyHigh',

@@ -129,9 +129,9 @@ describe('Metrics: deliveries', () => {
   it('reports queue depth per integration and in total, read at scrape time, until unwatched', async () => {
     const m = fresh();
     let acme = 3;
-    const stopAcme = m.watchQueue({ integration: 'ops/acme', depth: () => acme });
-    m.watchQueue({ integration: 'data/corp', depth: () => 4 });
-    m.watchQueue({
+    const stopAcme = m.watchIntegration({ integration: 'ops/acme', depth: () => acme });
+    m.watchIntegration({ integration: 'data/corp', depth: () => 4 });
+    m.watchIntegration({
       integration: 'data/broken',
       depth: () => {
         throw new Error('boom');
@@ -150,6 +150,30 @@ describe('Metrics: deliveries', () => {
     text = await m.scrape();
     expect(text).not.toContain('integration="ops/acme"');
     expect(sample(text, 'jobherald_queued_deliveries')).toBe(4);
+  });
+
+  it('reports each integration as Ready (1) or not (0), read at scrape time, until unwatched', async () => {
+    const m = fresh();
+    let ready = false;
+    const stop = m.watchIntegration({ integration: 'ops/acme', depth: () => 0, ready: () => ready });
+    m.watchIntegration({ integration: 'data/corp', depth: () => 0, ready: () => true });
+    m.watchIntegration({
+      integration: 'data/broken',
+      depth: () => 0,
+      ready: () => {
+        throw new Error('boom');
+      },
+    });
+    let text = await m.scrape();
+    expect(sample(text, 'jobherald_integration_ready{integration="ops/acme"}')).toBe(0);
+    expect(sample(text, 'jobherald_integration_ready{integration="data/corp"}')).toBe(1);
+    expect(text).not.toContain('jobherald_integration_ready{integration="data/broken"}');
+    ready = true;
+    text = await m.scrape();
+    expect(sample(text, 'jobherald_integration_ready{integration="ops/acme"}')).toBe(1);
+    stop();
+    text = await m.scrape();
+    expect(text).not.toContain('jobherald_integration_ready{integration="ops/acme"}');
   });
 });
 
@@ -208,7 +232,7 @@ describe('Metrics: label values stay safe and bounded', () => {
     m.watchRestarts('jobs', `auth ${TOKEN}`);
     m.watchRestarts('jobs', TOKEN);
     m.retry('ops/acme', TOKEN);
-    m.watchQueue({ integration: TOKEN, depth: () => 1 });
+    m.watchIntegration({ integration: TOKEN, depth: () => 1 });
     const text = await m.scrape();
     expect(text).not.toContain('1234-5678');
     expect(sample(text, 'jobherald_slack_requests_total{method="redacted",result="ok"}')).toBe(1);
