@@ -189,7 +189,9 @@ export function kstatusOf(object: {
 }): KStatus {
   const generation = object.metadata.generation;
   const status = object.status;
-  if (status === undefined) return 'InProgress';
+  // kstatus itself reads an object with no status as Current (it cannot tell "not reconciled yet" from "needs
+  // none"): modelled as it is, so that this function and Flux agree; Argo CD's scripts say Progressing.
+  if (status === undefined) return 'Current';
   if (generation !== undefined && status.observedGeneration !== generation) return 'InProgress';
   if (isConditionTrue(status.conditions, ConditionTypes.Reconciling)) return 'InProgress';
   if (isConditionTrue(status.conditions, ConditionTypes.Stalled)) return 'Failed';

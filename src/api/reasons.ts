@@ -58,8 +58,16 @@ export const Reasons = {
   AuthFailed: 'AuthFailed',
   /** Slack `invalid_auth` / `not_authed` */
   InvalidAuth: 'InvalidAuth',
-  /** Slack `token_revoked` / `token_expired` */
+  /** Slack `token_revoked` */
   TokenRevoked: 'TokenRevoked',
+  /** Slack `token_expired`: a rotating token that was not refreshed in time and cannot be refreshed now */
+  TokenExpired: 'TokenExpired',
+  /** oauth.v2.access said `invalid_refresh_token`: the refresh token was used already or revoked */
+  RefreshTokenInvalid: 'RefreshTokenInvalid',
+  /** oauth.v2.access said `invalid_client_id` / `bad_client_secret`: spec.oauth or its Secret is wrong */
+  OAuthClientInvalid: 'OAuthClientInvalid',
+  /** a rotating token expired and there is no spec.oauth to refresh it with */
+  TokenRotationNotConfigured: 'TokenRotationNotConfigured',
   /** Slack `account_inactive`: app uninstalled or workspace deleted */
   AccountInactive: 'AccountInactive',
   /** Slack `missing_scope` */
@@ -94,6 +102,10 @@ export const STALLED_REASONS: ReadonlySet<string> = new Set<string>([
   Reasons.AuthFailed,
   Reasons.InvalidAuth,
   Reasons.TokenRevoked,
+  Reasons.TokenExpired,
+  Reasons.RefreshTokenInvalid,
+  Reasons.OAuthClientInvalid,
+  Reasons.TokenRotationNotConfigured,
   Reasons.AccountInactive,
   Reasons.MissingScope,
   Reasons.ChannelNotFound,

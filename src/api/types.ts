@@ -49,8 +49,32 @@ export interface LabelSelector {
 
 // ---------------------------------------------------------------- SlackIntegration
 
+export interface SecretKeyRef {
+  name: string;
+  key?: string;
+}
+
+/** The Slack app's own credentials: what refreshing rotated tokens (and, later, the OAuth install) needs. */
+export interface SlackOAuthSpec {
+  /** the app's client ID (Basic Information → App Credentials) */
+  clientID: string;
+  /** the Secret key holding the app's client secret (default key `client-secret`) */
+  clientSecretRef: SecretKeyRef;
+}
+
+export interface TokenRotationSpec {
+  /**
+   * A Secret the operator creates and owns, in the integration's namespace, that refreshed tokens are written
+   * to instead of tokenSecretRef's Secret: for a Secret that something else owns (an ExternalSecret, a GitOps
+   * tool) and would revert. Seeded from tokenSecretRef's refresh token, and seeded again when that changes.
+   */
+  secretName?: string;
+}
+
 export interface SlackIntegrationSpec {
-  tokenSecretRef: { name: string; key?: string };
+  tokenSecretRef: SecretKeyRef;
+  oauth?: SlackOAuthSpec;
+  tokenRotation?: TokenRotationSpec;
   apiURL?: string;
   allowedNamespaces?: { from: 'Same' | 'All' | 'Selector'; selector?: LabelSelector };
   membership?: { join?: boolean; leaveUnused?: boolean };
@@ -87,6 +111,21 @@ export interface SlackIntegrationStatus {
   /** usable channels out of the channels named by allowed rules, e.g. "3/4" (the CHANNELS printer column) */
   channelsReady?: string;
   lastTest?: { nonce: string; time: string; results: TestResult[] };
+  /** the bot token in use, when it is a rotating one (xoxe.…); never the token itself */
+  token?: TokenStatus;
+}
+
+export interface TokenStatus {
+  /** the Secret the token was read from: tokenSecretRef's, or tokenRotation.secretName once it was seeded */
+  secretName: string;
+  /** when the token expires (RFC 3339), as Slack said when it was issued */
+  expiresAt?: string;
+  /** when the operator last refreshed it */
+  refreshedAt?: string;
+  /** when the operator plans to refresh it */
+  refreshAfter?: string;
+  /** why the last refresh failed, while the token still works (the remedy included) */
+  refreshError?: string;
 }
 
 export interface SlackIntegration {

@@ -352,7 +352,16 @@ function ruleExtras(obj: unknown): ValidationError[] {
 function integrationExtras(obj: unknown): ValidationError[] {
   const spec = (obj as { spec?: SlackIntegration['spec'] }).spec;
   if (typeof spec !== 'object' || spec === null) return [];
+  const errors: ValidationError[] = [];
   const allowed = spec.allowedNamespaces;
-  if (typeof allowed !== 'object' || allowed === null) return [];
-  return selectorErrors(allowed.selector, 'spec.allowedNamespaces.selector');
+  if (typeof allowed === 'object' && allowed !== null)
+    errors.push(...selectorErrors(allowed.selector, 'spec.allowedNamespaces.selector'));
+  // The owned Secret is rewritten wholesale by the operator: it must never be the user's own Secret.
+  const rotated = spec.tokenRotation?.secretName;
+  if (rotated !== undefined && rotated === spec.tokenSecretRef?.name)
+    errors.push({
+      path: 'spec.tokenRotation.secretName',
+      message: `must name a Secret the operator owns, not tokenSecretRef's Secret "${rotated}"`,
+    });
+  return errors;
 }

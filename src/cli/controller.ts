@@ -12,6 +12,7 @@ import {
   SLACK_WORKSPACE_POSTS_PER_MINUTE,
 } from '../delivery/limits.ts';
 import { createSlackClient } from '../slack/client.ts';
+import { createSlackAppClient } from '../slack/app-client.ts';
 import { createLogger, parseLogLevel } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { startHealthServer } from '../observability/health-server.ts';
@@ -160,6 +161,7 @@ export async function run(args: string[]): Promise<number> {
     connection,
     log,
     createSlackClient: (options) => createSlackClient({ ...options, log }),
+    createSlackAppClient: (options) => createSlackAppClient({ ...options, log }),
     metrics: {
       delivery: metrics,
       listWatch: metrics,

@@ -18,6 +18,7 @@ import { Operator } from '../operator/operator.ts';
 import { DEFAULTS } from '../operator/config.ts';
 import { DEFAULT_ADMISSION_PARAMS } from '../api/job-metadata.ts';
 import { createSlackClient } from '../slack/client.ts';
+import { createSlackAppClient } from '../slack/app-client.ts';
 import { createLogger } from '../observability/logger.ts';
 
 const OPERATOR_NS = 'jobherald-demo';
@@ -119,6 +120,7 @@ export async function run(args: string[]): Promise<number> {
     connection,
     log,
     createSlackClient: (options) => createSlackClient({ ...options, log }),
+    createSlackAppClient: (options) => createSlackAppClient({ ...options, log }),
   });
   await operator.start();
   say(`  operator running (logs: ${logFile})`);

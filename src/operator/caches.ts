@@ -15,8 +15,11 @@ export interface NamespaceRecord {
 export interface SecretRecord {
   namespace: string;
   name: string;
+  resourceVersion?: string;
   /** base64 values, decoded only when a token is read */
   data: Record<string, string>;
+  /** only jobherald.dev/ annotations (what token rotation writes), not a user's */
+  annotations?: Record<string, string>;
 }
 
 export interface FailedPodRecord {
@@ -35,11 +38,19 @@ export function namespaceRecord(o: KubeObject): NamespaceRecord {
   return record;
 }
 
-export const secretRecord = (o: KubeObject): SecretRecord => ({
-  namespace: o.metadata.namespace ?? '',
-  name: o.metadata.name,
-  data: (o.data as Record<string, string> | undefined) ?? {},
-});
+export function secretRecord(o: KubeObject): SecretRecord {
+  const record: SecretRecord = {
+    namespace: o.metadata.namespace ?? '',
+    name: o.metadata.name,
+    data: (o.data as Record<string, string> | undefined) ?? {},
+  };
+  if (typeof o.metadata.resourceVersion === 'string') record.resourceVersion = o.metadata.resourceVersion;
+  const ours = Object.entries((o.metadata.annotations as Record<string, string> | undefined) ?? {}).filter(
+    ([key]) => key.startsWith('jobherald.dev/'),
+  );
+  if (ours.length > 0) record.annotations = Object.fromEntries(ours);
+  return record;
+}
 
 export const jobRecord = (o: KubeObject): JobRecord => toJobRecord(o);
 

@@ -14,6 +14,8 @@ import { DeliveryPipeline } from '../delivery/pipeline.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
 import { AdmissionParams } from '../kube/admission-params.ts';
 import type { KubeConnection } from '../kube/connection.ts';
+import { kubeSecretStore } from '../kube/secret-store.ts';
+import { secretNamesOf } from '../reconcilers/token-credentials.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { JobWriter } from '../kube/job-writer.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
@@ -23,7 +25,7 @@ import { IntegrationReconciler } from '../reconcilers/integration-reconciler.ts'
 import { integrationKeyOf, rulePath, RuleReconciler } from '../reconcilers/rule-reconciler.ts';
 import { WorkQueue } from '../reconcilers/work-queue.ts';
 import type { LogSink } from '../slack/logging.ts';
-import type { SlackClientFactory } from '../slack/port.ts';
+import type { SlackAppClientFactory, SlackClientFactory } from '../slack/port.ts';
 import {
   failedPodRecord,
   integrationRecord,
@@ -57,6 +59,8 @@ export interface OperatorOptions {
   connection: KubeConnection;
   log: LogSink;
   createSlackClient: SlackClientFactory;
+  /** clients for the Slack app's own credentials (refreshing rotating tokens) */
+  createSlackAppClient: SlackAppClientFactory;
   metrics?: OperatorMetrics;
   clock?: Clock;
   /** leadership was lost: the caller should exit (a fresh process is the safe way to rejoin) */
@@ -204,7 +208,7 @@ export class Operator {
           for (const [key, integration] of this.integrationsWatch.store) {
             if (
               integration.metadata.namespace === secret.namespace &&
-              integration.spec.tokenSecretRef?.name === secret.name
+              secretNamesOf(integration).includes(secret.name)
             ) {
               this.integrationQueue.add(key);
             }
@@ -229,9 +233,9 @@ export class Operator {
     });
     this.integrations = new IntegrationReconciler({
       integrations: this.integrationsWatch.store,
-      secretData: (namespace, name) =>
-        this.secretsWatches.map((w) => w.store.get(`${namespace}/${name}`)).find((s) => s !== undefined)
-          ?.data,
+      secret: (namespace, name) =>
+        this.secretsWatches.map((w) => w.store.get(`${namespace}/${name}`)).find((s) => s !== undefined),
+      secrets: kubeSecretStore(connection),
       desiredChannels: (key) => this.#desiredChannels(key),
       servedNamespaces: config.integrationNamespaces,
       recheckIntervalMs: config.recheckIntervalMs,
@@ -239,6 +243,7 @@ export class Operator {
       slackTimeoutMs: config.slackTimeoutMs,
       deliveryLimits: config.deliveryLimits,
       createSlackClient: opts.createSlackClient,
+      createSlackAppClient: opts.createSlackAppClient,
       status: this.statusWriter,
       events: this.events,
       clock,

@@ -10,7 +10,9 @@ import type { Clock } from '../delivery/clock.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
 import type { DeliveryLimits } from '../delivery/dispatcher.ts';
 import type { LogSink } from '../slack/logging.ts';
-import type { SlackClientFactory } from '../slack/port.ts';
+import type { SlackAppClientFactory, SlackClientFactory } from '../slack/port.ts';
+import type { SecretStore } from './sinks.ts';
+import type { CachedSecret } from './token-credentials.ts';
 import { IntegrationRuntime } from './integration-runtime.ts';
 import type { EventSink, StatusSink } from './sinks.ts';
 import type { ReconcileResult } from './work-queue.ts';
@@ -22,8 +24,10 @@ const GROUP_PATH = '/apis/jobherald.dev/v1alpha1';
 export interface IntegrationReconcilerOptions {
   /** the integrations watch's cache */
   integrations: ReadonlyMap<string, SlackIntegration>;
-  /** the base64 data of a Secret in a served namespace, if it exists */
-  secretData(namespace: string, name: string): Record<string, string> | undefined;
+  /** a Secret in a served namespace, as the watch caches it, if it exists */
+  secret(namespace: string, name: string): CachedSecret | undefined;
+  /** where refreshed tokens are written */
+  secrets: SecretStore;
   /** the channels named by the rules that may use this integration */
   desiredChannels(integrationKey: string): DesiredChannel[];
   /** namespaces whose integrations are served (--integration-namespaces) */
@@ -33,6 +37,7 @@ export interface IntegrationReconcilerOptions {
   slackTimeoutMs: number;
   deliveryLimits: Partial<DeliveryLimits>;
   createSlackClient: SlackClientFactory;
+  createSlackAppClient: SlackAppClientFactory;
   status: StatusSink;
   events: EventSink;
   clock: Clock;
@@ -76,6 +81,8 @@ export class IntegrationReconciler {
         slackTimeoutMs: this.#o.slackTimeoutMs,
         deliveryLimits: this.#o.deliveryLimits,
         createSlackClient: this.#o.createSlackClient,
+        createSlackAppClient: this.#o.createSlackAppClient,
+        secrets: this.#o.secrets,
       });
       // the cached object until the first reconcile: a suspended integration is suspended from the start
       runtime.object = this.#o.integrations.get(key);
@@ -110,7 +117,7 @@ export class IntegrationReconciler {
       return await runtime.reconcile({
         object,
         served: this.#o.servedNamespaces.includes(namespace),
-        secretData: this.#o.secretData(namespace, object.spec.tokenSecretRef?.name ?? ''),
+        secret: (name) => this.#o.secret(namespace, name),
         desired: this.#o.desiredChannels(key),
         recheckIntervalMs: this.#o.recheckIntervalMs,
         parkedRecheckIntervalMs: this.#o.parkedRecheckIntervalMs,

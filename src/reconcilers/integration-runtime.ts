@@ -31,7 +31,23 @@ import { renderDigest, renderTestMessage } from '../domain/render.ts';
 import { Dispatcher } from '../delivery/dispatcher.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
 import { AuthError, describe, JobheraldError, PermanentError, RetryableError } from '../errors.ts';
-import type { AuthInfo, Conversation, SlackClientFactory, SlackPort } from '../slack/port.ts';
+import type {
+  AuthInfo,
+  Conversation,
+  SlackAppClientFactory,
+  SlackClientFactory,
+  SlackPort,
+} from '../slack/port.ts';
+import type { SecretStore } from './sinks.ts';
+import {
+  clientSecretOf,
+  isRotating,
+  readCredentials,
+  refreshAfter,
+  type CachedSecret,
+  type Credentials,
+} from './token-credentials.ts';
+import { TokenRotation } from './token-rotation.ts';
 import type { Clock } from '../delivery/clock.ts';
 import type { LogSink } from '../slack/logging.ts';
 import type { ReconcileResult } from './work-queue.ts';
@@ -49,12 +65,17 @@ export interface IntegrationHooks {
   clock: Clock;
   /** only the composition root constructs Slack clients */
   createSlackClient: SlackClientFactory;
+  /** clients for the app's own credentials (refreshing rotating tokens) */
+  createSlackAppClient: SlackAppClientFactory;
+  /** where refreshed tokens are stored */
+  secrets: SecretStore;
 }
 
 interface ReconcileInput {
   object: SlackIntegration;
   served: boolean;
-  secretData: Record<string, string> | undefined;
+  /** a Secret of the integration's namespace, as the watch caches it */
+  secret: (name: string) => CachedSecret | undefined;
   desired: DesiredChannel[];
   recheckIntervalMs: number;
   parkedRecheckIntervalMs: number;
@@ -64,6 +85,9 @@ interface ReconcileInput {
 const noTokenPort: SlackPort = new Proxy({} as SlackPort, {
   get: () => () => Promise.reject(new AuthError('not_authed', 'the integration has no usable token yet')),
 });
+
+/** After a failed refresh, try again this much later (a refused refresh token: not before the next re-check). */
+const REFRESH_RETRY_MS = 30_000;
 
 const tokenHash = (token: string, apiURL: string | undefined): string =>
   createHash('sha256')
@@ -81,6 +105,15 @@ export class IntegrationRuntime {
   auth: AuthInfo | undefined;
   #authAt = 0;
   #tokenHash: string | undefined;
+  /** the token in use, read from its Secret (or just refreshed) */
+  #credentials: Credentials | undefined;
+  readonly #rotation: TokenRotation;
+  /** the token Slack said token_expired to: refresh it now, whatever the Secret's expires-at says */
+  #expiredToken: string | undefined;
+  /** why the last refresh did not happen or failed, while the token still works */
+  #refreshError: string | undefined;
+  /** no refresh attempt before this (ms): after a failure */
+  #refreshNotBefore = 0;
   /** why the integration cannot send, if it cannot (condition reason + message) */
   problem: { reason: string; message: string; stalled?: boolean } | undefined;
   #directory: { byId: Map<string, Conversation>; byName: Map<string, Conversation>; at: number } | undefined;
@@ -101,6 +134,7 @@ export class IntegrationRuntime {
     [this.namespace, this.name] = key.split('/') as [string, string];
     this.#hooks = hooks;
     this.#clock = hooks.clock;
+    this.#rotation = new TokenRotation(hooks.secrets, () => hooks.clock.now());
     this.dispatcher = new Dispatcher({
       clock: hooks.clock,
       integration: key,
@@ -125,6 +159,7 @@ export class IntegrationRuntime {
         hooks.requeue(key);
       },
       onAuthError: (code, message) => {
+        if (code === 'token_expired') this.#expiredToken = this.#credentials?.token;
         this.auth = undefined;
         this.problem = authProblem(code, message);
         hooks.requeue(key);
@@ -262,11 +297,10 @@ export class IntegrationRuntime {
       // whatever went wrong above, waiting alerts are released when their channel works, failed when too old
       this.#releaseHeld();
     }
-    if (this.dispatcher.heldRefs().length > 0) {
-      const after = Math.min(result?.requeueAfterMs ?? Infinity, input.parkedRecheckIntervalMs);
-      return { requeueAfterMs: after };
-    }
-    return result;
+    let after = result?.requeueAfterMs ?? Infinity;
+    if (this.dispatcher.heldRefs().length > 0) after = Math.min(after, input.parkedRecheckIntervalMs);
+    after = Math.min(after, this.#refreshWakeupMs());
+    return Number.isFinite(after) ? { requeueAfterMs: after } : result;
   }
 
   async #reconcile(input: ReconcileInput): Promise<ReconcileResult> {
@@ -296,22 +330,18 @@ export class IntegrationRuntime {
       this.dispatcher.setPort(noTokenPort);
       return undefined;
     }
-    // --- the token
-    const ref = object.spec.tokenSecretRef;
-    const secretKey = ref.key ?? 'token';
-    if (input.secretData === undefined) {
-      this.#dropToken(
-        Reasons.SecretNotFound,
-        `Secret "${ref.name}" not found in namespace "${this.namespace}"`,
-      );
+    // --- the token: read from its Secret, refreshed first when it is a rotating one that is due
+    const read = readCredentials(object, input.secret);
+    if (!read.ok) {
+      this.#credentials = undefined;
+      this.#rotation.reset();
+      this.#dropToken(read.reason, read.message);
       return undefined;
     }
-    const encoded = input.secretData[secretKey];
-    if (encoded === undefined || encoded === '') {
-      this.#dropToken(Reasons.SecretKeyMissing, `Secret "${ref.name}" has no key "${secretKey}"`);
-      return undefined;
-    }
-    const token = Buffer.from(encoded, 'base64').toString('utf8').trim();
+    const credentials = await this.#refreshIfDue(object, input.secret, read.credentials);
+    if (credentials === undefined) return { requeueAfterMs: input.recheckIntervalMs };
+    this.#credentials = credentials;
+    const token = credentials.token;
     const hash = tokenHash(token, object.spec.apiURL);
     if (hash !== this.#tokenHash) {
       this.#tokenHash = hash;
@@ -335,6 +365,13 @@ export class IntegrationRuntime {
         this.problem = undefined;
         this.dispatcher.resumeIntegration();
       } catch (error) {
+        if (error instanceof AuthError && error.code === 'token_expired' && this.#canRefresh()) {
+          // a rotating token outlived its expires-at (a long outage, a wrong clock): refresh it at once
+          this.#expiredToken = this.#credentials?.token;
+          this.auth = undefined;
+          this.problem = authProblem(error.code, error.message);
+          return { requeueAfterMs: 0 };
+        }
         if (error instanceof AuthError || error instanceof PermanentError) {
           this.auth = undefined;
           this.problem = authProblem(error.code, error.message);
@@ -376,6 +413,105 @@ export class IntegrationRuntime {
       this.dispatcher.heldRefs().length > 0 ||
       this.channels.some((c) => !isUsable(c));
     return { requeueAfterMs: waiting ? input.parkedRecheckIntervalMs : input.recheckIntervalMs };
+  }
+
+  /** Whether the token in use has a refresh token and the app credentials to spend it are configured. */
+  #canRefresh(): boolean {
+    return this.#credentials?.refreshToken !== undefined && this.object?.spec.oauth !== undefined;
+  }
+
+  /** When the next reconcile must run for the token's sake (ms from now), Infinity when never. */
+  #refreshWakeupMs(): number {
+    const credentials = this.#credentials;
+    if (credentials === undefined) return Infinity;
+    const due = refreshAfter(credentials);
+    if (due === undefined || this.object?.spec.oauth === undefined) return Infinity;
+    const at = Math.max(due, this.#refreshNotBefore);
+    return Math.max(0, at - this.#clock.now());
+  }
+
+  /**
+   * The credentials to use: refreshed first when due (REFRESH_MARGIN_MS before expiry, or Slack said
+   * token_expired). Undefined when there is no usable token and no way to get one now (`problem` says why).
+   * A refresh that fails while the token still works leaves it in use and says why in status.token.
+   */
+  async #refreshIfDue(
+    object: SlackIntegration,
+    secret: (name: string) => CachedSecret | undefined,
+    credentials: Credentials,
+  ): Promise<Credentials | undefined> {
+    const now = this.#clock.now();
+    const expired =
+      this.#expiredToken === credentials.token ||
+      (credentials.expiresAt !== undefined && credentials.expiresAt <= now);
+    const due = refreshAfter(credentials);
+    if (due === undefined) {
+      this.#refreshError = undefined;
+      if (expired && isRotating(credentials)) {
+        this.#dropToken(
+          Reasons.TokenExpired,
+          `the rotating token in Secret "${credentials.secretName}" expired and the Secret holds no refresh-token to renew it: install the app again, or put a new token and refresh token in the Secret`,
+        );
+        return undefined;
+      }
+      return credentials;
+    }
+    if (!expired && !this.#rotation.hasUnstored && now < due) return credentials;
+    if (!expired && now < this.#refreshNotBefore) return credentials;
+    const client = clientSecretOf(object, secret);
+    if (!client.ok) {
+      this.#refreshError = client.message;
+      if (!expired) return credentials;
+      this.#dropToken(client.reason, `the rotating token expired; ${client.message}`);
+      return undefined;
+    }
+    const app = this.#hooks.createSlackAppClient({
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      apiURL: object.spec.apiURL,
+      timeoutMs: this.#hooks.slackTimeoutMs,
+    });
+    const outcome = await this.#rotation.refresh(object, credentials, app);
+    const log = this.#hooks.log;
+    switch (outcome.kind) {
+      case 'refreshed':
+      case 'adopted': {
+        this.#expiredToken = undefined;
+        this.#refreshError = undefined;
+        this.#refreshNotBefore = 0;
+        const expiresAt = outcome.credentials.expiresAt;
+        log.info(
+          {
+            integration: this.key,
+            secret: outcome.credentials.secretName,
+            ...(expiresAt === undefined ? {} : { expiresAt: iso(new Date(expiresAt)) }),
+          },
+          outcome.kind === 'refreshed'
+            ? 'refreshed the rotating bot token'
+            : 'using the newer token found in the Secret',
+        );
+        return outcome.kind === 'refreshed'
+          ? { ...outcome.credentials, refreshedAt: iso(new Date(now)) }
+          : outcome.credentials;
+      }
+      case 'unstored':
+        // the old token goes on working meanwhile; the granted one is used once stored
+        this.#refreshError = outcome.message;
+        this.#refreshNotBefore = now + 2_000;
+        log.warn({ integration: this.key }, outcome.message);
+        return expired ? this.#stopExpired(Reasons.Retrying, outcome.message, false) : credentials;
+      case 'failed':
+        this.#refreshError = outcome.message;
+        this.#refreshNotBefore = now + (outcome.stalled ? 5 * 60_000 : REFRESH_RETRY_MS);
+        log.warn({ integration: this.key, reason: outcome.reason }, outcome.message);
+        return expired ? this.#stopExpired(outcome.reason, outcome.message, outcome.stalled) : credentials;
+    }
+  }
+
+  #stopExpired(reason: string, message: string, stalled: boolean): undefined {
+    this.problem = { reason, message: `the rotating token expired; ${message}`, stalled };
+    this.auth = undefined;
+    return undefined;
   }
 
   #dropToken(reason: string, message: string): void {
@@ -567,23 +703,40 @@ export class IntegrationRuntime {
     }
     status.channels = this.channels;
     status.channelsReady = channelsReadySummary(this.channels);
+    const credentials = this.#credentials;
+    if (credentials !== undefined && isRotating(credentials)) {
+      const due = refreshAfter(credentials);
+      status.token = {
+        secretName: credentials.secretName,
+        ...(credentials.expiresAt === undefined ? {} : { expiresAt: iso(new Date(credentials.expiresAt)) }),
+        ...(credentials.refreshedAt === undefined ? {} : { refreshedAt: credentials.refreshedAt }),
+        ...(due === undefined || object.spec.oauth === undefined
+          ? {}
+          : { refreshAfter: iso(new Date(Math.max(due, this.#refreshNotBefore, 0))) }),
+        ...(this.#refreshError === undefined ? {} : { refreshError: this.#refreshError.slice(0, 1024) }),
+      };
+    }
     if (this.lastTest !== undefined) status.lastTest = this.lastTest;
     return status;
   }
 }
 
+/** Slack's auth error codes and the reason each is reported with. */
+const AUTH_REASONS: Readonly<Record<string, string>> = {
+  token_expired: Reasons.TokenExpired,
+  token_revoked: Reasons.TokenRevoked,
+  account_inactive: Reasons.AccountInactive,
+  missing_scope: Reasons.MissingScope,
+  invalid_auth: Reasons.InvalidAuth,
+  not_authed: Reasons.InvalidAuth,
+};
+
 function authProblem(code: string, message: string): { reason: string; message: string; stalled: boolean } {
-  const reason =
-    code === 'token_revoked' || code === 'token_expired'
-      ? Reasons.TokenRevoked
-      : code === 'account_inactive'
-        ? Reasons.AccountInactive
-        : code === 'missing_scope'
-          ? Reasons.MissingScope
-          : code === 'invalid_auth' || code === 'not_authed'
-            ? Reasons.InvalidAuth
-            : Reasons.AuthFailed;
-  return { reason, message: `Slack said ${code}: ${message}`, stalled: true };
+  return {
+    reason: AUTH_REASONS[code] ?? Reasons.AuthFailed,
+    message: `Slack said ${code}: ${message}`,
+    stalled: true,
+  };
 }
 
 /** The bot's name for humans (`/invite @name`): auth.test's user, else its user ID. */

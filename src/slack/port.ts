@@ -63,3 +63,33 @@ export type SlackClientFactory = (options: {
   apiURL?: string;
   timeoutMs?: number;
 }) => SlackPort;
+
+/** What oauth.v2.access grants (an install's code exchange, or a refresh of a rotating token). */
+export interface TokenGrant {
+  /** the bot token (xoxb-…, or xoxe.xoxb-… when rotating); never logged */
+  accessToken: string;
+  /** the single-use refresh token of a rotating token (xoxe-1-…); never logged */
+  refreshToken?: string;
+  /** the access token's lifetime from now, in seconds (43,200 for Slack's rotating tokens) */
+  expiresInSeconds?: number;
+  scopes: string[];
+  teamId: string;
+  enterpriseId?: string;
+  botUserId?: string;
+}
+
+/**
+ * What the operator does with the Slack app's own credentials (client ID and secret) rather than a bot token.
+ * Rejects with the errors of src/errors.ts: PermanentError `invalid_refresh_token`, `bad_client_secret`, ….
+ */
+export interface SlackAppPort {
+  /** oauth.v2.access with grant_type=refresh_token: a new access token and a new refresh token */
+  refresh(refreshToken: string): Promise<TokenGrant>;
+}
+
+export type SlackAppClientFactory = (options: {
+  clientId: string;
+  clientSecret: string;
+  apiURL?: string;
+  timeoutMs?: number;
+}) => SlackAppPort;

@@ -262,6 +262,35 @@ describe("the operator with exactly the chart's RBAC (R9)", () => {
       expect(await forbidden(() => token.get('/api/v1/secrets', { limit: 1 }))).toBe(403);
     });
 
+    it('writes Secrets (refreshed rotating tokens) only in its integration namespaces, and never deletes one', async () => {
+      const other = `/api/v1/namespaces/${otherNs}/secrets`;
+      expect(await forbidden(() => token.mergePatch(`${other}/not-yours`, { data: { token: '' } }))).toBe(
+        403,
+      );
+      expect(await forbidden(() => token.json('POST', other, { body: { metadata: { name: 'x' } } }))).toBe(
+        403,
+      );
+      const own = `/api/v1/namespaces/${opNs}/secrets`;
+      expect(
+        await forbidden(() =>
+          token.json('POST', own, { body: { metadata: { name: 'rotated-by-operator' } } }),
+        ),
+      ).toBe(200);
+      expect(
+        await forbidden(() =>
+          token.mergePatch(`${own}/rotated-by-operator`, { data: { token: 'eG94Yg==' } }),
+        ),
+      ).toBe(200);
+      expect(await forbidden(() => token.json('DELETE', `${own}/rotated-by-operator`))).toBe(403);
+      expect(
+        await forbidden(() =>
+          token.json('PUT', `${own}/rotated-by-operator`, {
+            body: { metadata: { name: 'rotated-by-operator' } },
+          }),
+        ),
+      ).toBe(403);
+    });
+
     it("cannot change a NotificationRule's spec, only its status", async () => {
       const path = `/apis/jobherald.dev/v1alpha1/namespaces/${rulesNs}/notificationrules/failures`;
       expect(await forbidden(() => token.mergePatch(path, { spec: { suspend: true } }))).toBe(403);

@@ -176,17 +176,19 @@ describe('deploy/jobherald.yaml', () => {
       }
     });
 
-    it('reads Secrets only in its integration namespace, and never cluster-wide', () => {
+    it('reads and writes Secrets only in its integration namespace (refreshed tokens), never deletes one, never cluster-wide', () => {
       expect(grants(clusterRules).filter((g) => g.startsWith('core/secrets'))).toEqual([]);
       const secretGrants = namespacedRules.filter(({ rule }) => rule.resources?.includes('secrets'));
       expect(secretGrants.map((g) => g.namespace)).toEqual(['jobherald-system']);
       expect(grants(secretGrants.map((g) => g.rule)).sort()).toEqual([
+        'core/secrets:create',
         'core/secrets:list',
+        'core/secrets:patch',
         'core/secrets:watch',
       ]);
     });
 
-    it('writes only status of its own kinds, Events, Job metadata, its own Lease and its own ConfigMap', () => {
+    it('writes only status of its own kinds, Events, Job metadata, its own Lease, its own ConfigMap and token Secrets', () => {
       const writes = grants(allRules).filter((g) => !/:(get|list|watch)(@|$)/.test(g));
       expect(writes.sort()).toEqual([
         'batch/jobs:patch',
@@ -197,6 +199,8 @@ describe('deploy/jobherald.yaml', () => {
         `core/configmaps:update@${DEFAULT_ADMISSION_PARAMS}`,
         'core/events:create',
         'core/events:patch',
+        'core/secrets:create',
+        'core/secrets:patch',
         'jobherald.dev/notificationrules/status:patch',
         'jobherald.dev/slackintegrations/status:patch',
       ]);

@@ -146,6 +146,25 @@ describe('every state summarizeReady writes', () => {
     expect(kstatusOf(object)).toBe(b.kstatus);
   });
 
+  it('reads an object the operator has not written status on yet as Progressing, and kstatus as Current', () => {
+    for (const kind of KINDS) {
+      const fresh: HealthObject = {
+        apiVersion: API_VERSION,
+        kind,
+        metadata: { name: 'new', namespace: 'team', generation: 1 },
+        spec: {},
+      };
+      const [verdict] = verdicts([fresh]);
+      expect(verdict?.argo).toMatchObject({
+        status: 'Progressing',
+        message: expect.stringContaining('Waiting') as unknown,
+      });
+      // kstatus's own gap (docs/gitops-health.md): no status is "current"; the repository's model says the same
+      expect(verdict?.kstatus).toMatchObject({ status: 'Current' });
+      expect(kstatusOf(fresh)).toBe('Current');
+    }
+  });
+
   it('reads a rule whose integration is suspended as Suspended, and kstatus as Current', () => {
     const rule = written('NotificationRule', {
       state: 'Suspended',

@@ -320,7 +320,7 @@ describe('the PrometheusRule (monitoring.prometheusRule)', () => {
         'monitoring.prometheusRule.disabled': ['JobheraldMultipleLeaders', 'JobheraldRestarting'],
       }),
     ).map((a) => a.alert);
-    expect(names).toHaveLength(8);
+    expect(names).toHaveLength(9);
     expect(names).not.toContain('JobheraldMultipleLeaders');
     expect(names).not.toContain('JobheraldRestarting');
   });
@@ -349,7 +349,7 @@ describe('the PrometheusRule (monitoring.prometheusRule)', () => {
   it('passes `promtool check rules` with every lint', () => {
     const run = checkRules(writeRules(folder('check'), prometheusRule(values).spec));
     expect(run.stderr).toBe('');
-    expect(run.stdout).toContain('SUCCESS: 10 rules found');
+    expect(run.stdout).toContain('SUCCESS: 11 rules found');
     expect(run.status).toBe(0);
   });
 

@@ -125,6 +125,16 @@ export class SlackEmulatorControl {
     await this.call('POST', '/uninstall', {});
   }
 
+  /** Lets `ms` pass on the emulator's clock (tokens expire, buckets refill); returns the total offset. */
+  async advanceClock(ms: number): Promise<number> {
+    return (await this.call<{ offsetMs: number }>('POST', '/clock', { advanceMs: ms })).offsetMs;
+  }
+
+  /** Turns token rotation on or off for installs and refreshes from now on (oauth.v2.access). */
+  async setTokenRotation(enabled: boolean): Promise<void> {
+    await this.call('POST', '/token-rotation', { enabled });
+  }
+
   /** Returns the fault's ID, for removeFault. */
   async injectFault(rule: FaultRule): Promise<string> {
     return (await this.call<{ id: string }>('POST', '/faults', rule)).id;

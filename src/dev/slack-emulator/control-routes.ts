@@ -105,6 +105,15 @@ async function dispatch(
       emulator.revokeToken(str(body, 'token'), error);
       return {};
     }
+    case 'POST /clock': {
+      const advanceMs = body.advanceMs;
+      if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs) || advanceMs < 0)
+        throw new ControlError('"advanceMs" must be a number of milliseconds, 0 or more');
+      return { offsetMs: emulator.advanceClock(advanceMs), now: emulator.clock.now() };
+    }
+    case 'POST /token-rotation':
+      emulator.setTokenRotation(bool(body, 'enabled'));
+      return {};
     case 'POST /uninstall':
       emulator.uninstall();
       return {};

@@ -2,7 +2,7 @@
 // it (list messages, reset, kick the bot, archive, revoke, inject faults, count calls). The HTTP routes
 // in control-routes.ts and the typed client in control-client.ts are two faces of these operations.
 import { defaultBehaviour, type Behaviour } from './behaviour.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { AdjustableClock, type Clock } from './clock.ts';
 import { Faults, type FaultRule } from './faults.ts';
 import { clickButton, type Click, type ClickResult } from './interactivity.ts';
 import { uninstallApp } from './methods/oauth.ts';
@@ -61,16 +61,18 @@ export class Emulator {
   readonly faults: Faults;
   readonly counts = new RequestCounts();
   private readonly initialRateLimits: RateLimitOption | undefined;
+  private readonly initialTokenRotation: boolean | undefined;
   state: WorkspaceState;
   rateLimiter: RateLimiter;
 
   constructor(options: EmulatorOptions) {
     this.workspace = options.workspace;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? new AdjustableClock();
     this.behaviour = { ...defaultBehaviour, ...options.behaviour };
     this.faults = new Faults(this.clock);
     this.state = new WorkspaceState(this.workspace, this.clock);
     this.initialRateLimits = options.rateLimits;
+    this.initialTokenRotation = options.workspace.app.tokenRotation;
     this.rateLimiter = new RateLimiter(options.rateLimits, this.clock);
   }
 
@@ -88,6 +90,8 @@ export class Emulator {
   /** Back to the workspace as started: messages, membership, tokens, faults, rate limits and counts. */
   reset(): void {
     const previous = this.state;
+    if (this.initialTokenRotation === undefined) delete this.workspace.app.tokenRotation;
+    else this.workspace.app.tokenRotation = this.initialTokenRotation;
     this.state = new WorkspaceState(this.workspace, this.clock);
     this.state.version = previous.version + 1; // long-pollers must see a change, never a step back
     previous.wakeAll();
@@ -146,6 +150,19 @@ export class Emulator {
 
   click(baseUrl: string, click: Click): Promise<ClickResult> {
     return clickButton(this.state, baseUrl, click);
+  }
+
+  /** Lets time pass (token expiry, rate-limit refills): only for the emulator's own clock, not one passed in. */
+  advanceClock(ms: number): number {
+    if (!(this.clock instanceof AdjustableClock))
+      throw new ControlError('this emulator runs on a clock of its caller; advance that one');
+    this.clock.advance(ms);
+    return this.clock.offsetMs;
+  }
+
+  /** Whether oauth.v2.access issues rotating tokens (xoxe., 12 hours, a refresh token) from now on. */
+  setTokenRotation(enabled: boolean): void {
+    this.workspace.app.tokenRotation = enabled;
   }
 
   oauthCode(scopes: string[], userScopes: string[] = [], redirectUri?: string): string {

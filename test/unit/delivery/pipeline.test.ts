@@ -109,6 +109,13 @@ function setUp(
     deliveryLimits: {},
     clock,
     createSlackClient: () => port as SlackPort,
+    createSlackAppClient: () => {
+      throw new Error('no token is refreshed here');
+    },
+    secrets: {
+      read: () => Promise.reject(new Error('no Secret is read here')),
+      write: () => Promise.reject(new Error('no Secret is written here')),
+    },
   });
   integration.port = port as SlackPort;
   integration.channels = [

@@ -195,3 +195,37 @@ describe('lifecycle', () => {
     await again.stop();
   });
 });
+
+describe('clock and token rotation', () => {
+  const client = { client_id: '1000000001.2000000001', client_secret: 'demo-client-secret' };
+
+  it("advances the emulator's own clock, forward only, so a rotating token expires without waiting", async () => {
+    const own = await startSlackEmulator({ rateLimits: 'off' });
+    try {
+      await own.control.setTokenRotation(true);
+      const code = await own.control.oauthCode(['chat:write']);
+      const granted = (await call(own.apiUrl, 'oauth.v2.access', { ...client, code }, { token: null })).body;
+      const token = granted.access_token as string;
+      expect(token).toMatch(/^xoxe\.xoxb-/);
+      expect((await call(own.apiUrl, 'auth.test', {}, { token })).body.ok).toBe(true);
+      expect(await own.control.advanceClock(11 * 3_600_000)).toBe(11 * 3_600_000);
+      expect((await call(own.apiUrl, 'auth.test', {}, { token })).body.ok).toBe(true);
+      await own.control.advanceClock(3_600_000);
+      expect((await call(own.apiUrl, 'auth.test', {}, { token })).body.error).toBe('token_expired');
+      await expect(own.control.advanceClock(-1)).rejects.toThrow('advanceMs');
+      // reset restores the start-up setting: plain tokens again
+      await own.control.reset();
+      const plain = await own.control.oauthCode(['chat:write']);
+      const after = (await call(own.apiUrl, 'oauth.v2.access', { ...client, code: plain }, { token: null }))
+        .body;
+      expect(after.access_token).toMatch(/^xoxb-/);
+      expect(after).not.toHaveProperty('refresh_token');
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('refuses to move a clock the caller passed in', async () => {
+    await expect(slack.control.advanceClock(1000)).rejects.toThrow('clock of its caller');
+  });
+});
