@@ -13,6 +13,8 @@ export const ConditionTypes = {
   Authenticated: 'Authenticated',
   /** SlackIntegration: every channel named by an allowed rule is usable */
   ChannelsReady: 'ChannelsReady',
+  /** SlackIntegration: the token has every scope its rules' features need */
+  ScopesGranted: 'ScopesGranted',
 } as const;
 export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
 
@@ -26,6 +28,8 @@ export const Reasons = {
   Authenticated: 'Authenticated',
   /** ChannelsReady=True */
   ChannelsReady: 'ChannelsReady',
+  /** ScopesGranted=True */
+  ScopesGranted: 'ScopesGranted',
   /** ChannelsReady=True when no allowed rule names a channel yet */
   NoChannels: 'NoChannels',
   /** Ready=True on a suspended object: configuration accepted, nothing is sent */

@@ -237,6 +237,10 @@ export class Operator {
         this.secretsWatches.map((w) => w.store.get(`${namespace}/${name}`)).find((s) => s !== undefined),
       secrets: kubeSecretStore(connection),
       desiredChannels: (key) => this.#desiredChannels(key),
+      admittedRules: (key) =>
+        [...this.rules.admitted()]
+          .filter((r) => integrationKeyOf(r.object) === key)
+          .map((r) => ({ key: r.key, spec: r.object.spec })),
       servedNamespaces: config.integrationNamespaces,
       recheckIntervalMs: config.recheckIntervalMs,
       parkedRecheckIntervalMs: config.parkedRecheckIntervalMs,

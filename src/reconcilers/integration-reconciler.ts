@@ -2,7 +2,7 @@
 // from the caches → converge (IntegrationRuntime: token, auth.test, membership, test messages) → write its
 // own status and Events. It owns one IntegrationRuntime per integration (created as soon as the integration
 // exists, so no outcome waits for a first reconcile) and with it the integration's dispatcher.
-import type { SlackIntegration } from '../api/types.ts';
+import type { NotificationRuleSpec, SlackIntegration } from '../api/types.ts';
 import { isConditionTrue } from '../api/conditions.ts';
 import { ConditionTypes } from '../api/reasons.ts';
 import type { DesiredChannel } from '../domain/membership.ts';
@@ -30,6 +30,8 @@ export interface IntegrationReconcilerOptions {
   secrets: SecretStore;
   /** the channels named by the rules that may use this integration */
   desiredChannels(integrationKey: string): DesiredChannel[];
+  /** the rules that may use this integration (what their features need of the token's scopes) */
+  admittedRules(integrationKey: string): { key: string; spec: NotificationRuleSpec }[];
   /** namespaces whose integrations are served (--integration-namespaces) */
   servedNamespaces: readonly string[];
   recheckIntervalMs: number;
@@ -119,6 +121,7 @@ export class IntegrationReconciler {
         served: this.#o.servedNamespaces.includes(namespace),
         secret: (name) => this.#o.secret(namespace, name),
         desired: this.#o.desiredChannels(key),
+        rules: this.#o.admittedRules(key),
         recheckIntervalMs: this.#o.recheckIntervalMs,
         parkedRecheckIntervalMs: this.#o.parkedRecheckIntervalMs,
       });
@@ -192,6 +195,7 @@ function whatRulesSee(runtime: IntegrationRuntime): string {
     runtime.ready,
     runtime.suspended,
     runtime.problem?.message,
+    runtime.missingScopes.map((n) => [n.scope, n.usedBy]),
     runtime.channels.map((c) => [c.name, c.id, c.state, c.private]),
   ]);
 }

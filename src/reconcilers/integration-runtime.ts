@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type {
   ChannelStatus,
   Condition,
+  NotificationRuleSpec,
   SlackIntegration,
   SlackIntegrationStatus,
   TestResult,
@@ -28,6 +29,7 @@ import {
   type ResolvedChannel,
 } from '../domain/membership.ts';
 import { renderDigest, renderTestMessage } from '../domain/render.ts';
+import { describeMissing, missingScopes, neededScopes, type ScopeNeed } from '../domain/scopes.ts';
 import { Dispatcher } from '../delivery/dispatcher.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
 import { AuthError, describe, JobheraldError, PermanentError, RetryableError } from '../errors.ts';
@@ -77,6 +79,8 @@ interface ReconcileInput {
   /** a Secret of the integration's namespace, as the watch caches it */
   secret: (name: string) => CachedSecret | undefined;
   desired: DesiredChannel[];
+  /** the rules allowed to use this integration */
+  rules: { key: string; spec: NotificationRuleSpec }[];
   recheckIntervalMs: number;
   parkedRecheckIntervalMs: number;
 }
@@ -118,6 +122,8 @@ export class IntegrationRuntime {
   problem: { reason: string; message: string; stalled?: boolean } | undefined;
   #directory: { byId: Map<string, Conversation>; byName: Map<string, Conversation>; at: number } | undefined;
   channels: ChannelStatus[] = [];
+  /** what the rules' features need that the token's scopes do not grant (auth.test's x-oauth-scopes) */
+  missingScopes: ScopeNeed[] = [];
   readonly #users = new Map<string, { id?: string; error?: string; at: number }>();
   readonly #userLookups = new Map<string, Promise<{ id?: string; error?: string }>>();
   #groups: { map: Map<string, string>; at: number } | undefined;
@@ -381,6 +387,8 @@ export class IntegrationRuntime {
         throw error;
       }
     }
+    this.missingScopes =
+      this.auth === undefined ? [] : missingScopes(this.auth.scopes, neededScopes(object.spec, input.rules));
     if (this.suspended) return { requeueAfterMs: input.recheckIntervalMs };
 
     // --- channels and membership
@@ -681,6 +689,34 @@ export class IntegrationRuntime {
         { type: ConditionTypes.ChannelsReady, ...channelsReady, observedGeneration: generation },
         now,
       );
+      const missing = this.missingScopes;
+      conditions = setCondition(
+        conditions,
+        missing.length === 0
+          ? {
+              type: ConditionTypes.ScopesGranted,
+              status: 'True',
+              reason: Reasons.ScopesGranted,
+              message: 'the token has every scope the rules need',
+              observedGeneration: generation,
+            }
+          : {
+              type: ConditionTypes.ScopesGranted,
+              status: 'False',
+              reason: Reasons.MissingScope,
+              message: missingScopeMessage(missing),
+              observedGeneration: generation,
+            },
+        now,
+      );
+      // A feature some rule uses is that rule's problem (its Ready says so, ScopesGranted here lists them all),
+      // as channel problems are; a token that cannot post at all is the integration's.
+      if (missing.some((n) => n.scope === 'chat:write') && !this.suspended)
+        findings.push({
+          state: 'Degraded',
+          reason: Reasons.MissingScope,
+          message: missingScopeMessage(missing),
+        });
       // Suspended: nothing is sent and membership is not checked, so channel problems do not count.
       if (this.suspended) findings.push({ state: 'Suspended', message: 'suspended: no messages are sent' });
       else if (channelsReady.status === 'False') {
@@ -720,6 +756,13 @@ export class IntegrationRuntime {
     return status;
   }
 }
+
+/** What a person reads: which scopes, what they break, and what to do. */
+const missingScopeMessage = (missing: readonly ScopeNeed[]): string =>
+  `the token lacks ${describeMissing(missing)}: add the scopes to the Slack app (OAuth & Permissions), reinstall it and put the new token in the Secret`.slice(
+    0,
+    1024,
+  );
 
 /** Slack's auth error codes and the reason each is reported with. */
 const AUTH_REASONS: Readonly<Record<string, string>> = {

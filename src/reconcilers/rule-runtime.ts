@@ -245,7 +245,29 @@ export class RuleRuntime implements DeliveryRule {
           reason: Reasons.IntegrationSuspended,
           message: 'the integration is suspended: nothing is sent',
         });
-      } else findings.push(...this.destinationFindings, ...this.mentionFindings);
+      } else {
+        // A lookup the token may not make says "not found" for lack of a scope: name the scope instead.
+        const missing = integration.missingScopes.filter((n) => n.usedBy.includes(this.key));
+        const lacks = new Set(missing.map((n) => n.scope));
+        if (missing.length > 0)
+          findings.push({
+            state: 'Degraded',
+            reason: Reasons.MissingScope,
+            message: `the integration's token lacks ${missing.map((n) => `${n.scope} (${n.feature})`).join('; ')}: ask its owner to add the scopes to the Slack app and reinstall it`,
+          });
+        findings.push(
+          ...this.destinationFindings,
+          ...this.mentionFindings.filter(
+            (f) =>
+              !(
+                f.state === 'Degraded' &&
+                f.reason === Reasons.UserGroupNotFound &&
+                lacks.has('usergroups:read')
+              ) &&
+              !(f.state === 'Degraded' && f.reason === Reasons.UserNotFound && lacks.has('users:read.email')),
+          ),
+        );
+      }
       if (this.legacy !== undefined && this.legacy.problems.length > 0) {
         findings.push({ state: 'Ready', message: `upgrading from 0.1: ${this.legacy.problems.join('; ')}` });
       }

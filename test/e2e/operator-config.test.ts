@@ -67,6 +67,57 @@ describe('integration credentials', () => {
   });
 });
 
+describe('a token without the scopes a rule needs', () => {
+  const ns = useNamespace('scopes');
+
+  it('names the missing scope and the feature on the rule that needs it; the integration and other rules keep working', async () => {
+    // enough to post, find and join channels; no usergroups:read
+    await env.slack.control.addToken({
+      token: 'xoxb-narrow',
+      type: 'bot',
+      scopes: ['chat:write', 'channels:read', 'channels:join', 'groups:read'],
+    });
+    await createTokenSecret(env.opNs, 'narrow-token', 'xoxb-narrow');
+    await createIntegration(env.opNs, 'narrow', {
+      apiURL: env.slack.apiUrl,
+      allowedNamespaces: { from: 'All' },
+    });
+    await createRule(ns(), 'paged', {
+      integrationRef: { name: 'narrow', namespace: env.opNs },
+      events: ['Failed'],
+      destinations: [{ channel: 'alerts' }],
+      mentions: [{ group: 'oncall' }],
+    });
+    await createRule(ns(), 'plain', {
+      integrationRef: { name: 'narrow', namespace: env.opNs },
+      events: ['Succeeded'],
+      destinations: [{ channel: 'alerts' }],
+    });
+    const paged = await waitForCondition(() => getRule(ns(), 'paged'), {
+      status: 'False',
+      reason: 'MissingScope',
+    });
+    expect(conditionOf(paged)?.message).toContain('usergroups:read (mentions of user groups)');
+    await waitForCondition(() => getRule(ns(), 'plain'), { status: 'True' });
+    const got = await waitForCondition(integration('narrow'), {
+      type: 'ScopesGranted',
+      status: 'False',
+      reason: 'MissingScope',
+    });
+    expect(conditionOf(got, 'ScopesGranted')?.message).toContain(
+      `usergroups:read (mentions of user groups: ${ns()}/paged)`,
+    );
+    expect(conditionOf(got)?.status).toBe('True'); // the integration itself works
+    const id = uniqueName('j');
+    await createJob(ns(), `ok-${id}`);
+    await env.slack.control.waitForMessages({
+      channel: 'alerts',
+      timeoutMs: 20_000,
+      until: (all) => all.some(about(`ok-${id}`)),
+    });
+  });
+});
+
 describe('a token revoked while running', () => {
   const ns = useNamespace('revoke');
 
