@@ -30,6 +30,15 @@ describe('jobherald slack-manifest', () => {
       expect(io.stdout()).toMatch(new RegExp(`- ${scope} # \\S`));
   });
 
+  it('turns token rotation on with --token-rotation, and says what to put in which Secret', async () => {
+    const io = memoryIo();
+    expect(await run(['--token-rotation'], io)).toBe(0);
+    const manifest = yaml.load(io.stdout()) as Manifest;
+    expect(manifest.settings.token_rotation_enabled).toBe(true);
+    expect(io.stdout()).toContain('--from-literal=refresh-token=xoxe-1-…');
+    expect(io.stdout()).toContain('client-secret');
+  });
+
   it('adds channels:manage only for leaveUnused', () => {
     const manifest = yaml.load(slackManifest('jobherald', true)) as Manifest;
     expect(manifest.oauth_config.scopes.bot).toContain('channels:manage');
