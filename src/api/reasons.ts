@@ -15,6 +15,8 @@ export const ConditionTypes = {
   ChannelsReady: 'ChannelsReady',
   /** SlackIntegration: the token has every scope its rules' features need */
   ScopesGranted: 'ScopesGranted',
+  /** SlackIntegration with spec.oauth: how the last OAuth install went (present once someone tried) */
+  Installed: 'Installed',
 } as const;
 export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
 
@@ -30,6 +32,23 @@ export const Reasons = {
   ChannelsReady: 'ChannelsReady',
   /** ScopesGranted=True */
   ScopesGranted: 'ScopesGranted',
+  /** Installed=True: the last OAuth install stored its token */
+  Installed: 'Installed',
+  // ---- OAuth install (Installed=False; the integration's Ready does not depend on them)
+  /** the person cancelled on Slack's page (error=access_denied) */
+  InstallDenied: 'InstallDenied',
+  /** the link's state is not one jobherald signed for this integration */
+  InstallLinkInvalid: 'InstallLinkInvalid',
+  /** the link expired; status.install.url has a fresh one */
+  InstallLinkExpired: 'InstallLinkExpired',
+  /** the link was used already (each is accepted once) */
+  InstallLinkUsed: 'InstallLinkUsed',
+  /** Slack refused the code (used, expired, or for another redirect URL) */
+  InstallCodeInvalid: 'InstallCodeInvalid',
+  /** the install was into another workspace than spec.workspace */
+  WrongWorkspace: 'WrongWorkspace',
+  /** the install could not be completed for a reason on jobherald's side (the Secret could not be written) */
+  InstallFailed: 'InstallFailed',
   /** ChannelsReady=True when no allowed rule names a channel yet */
   NoChannels: 'NoChannels',
   /** Ready=True on a suspended object: configuration accepted, nothing is sent */

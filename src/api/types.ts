@@ -74,6 +74,8 @@ export interface TokenRotationSpec {
 export interface SlackIntegrationSpec {
   tokenSecretRef: SecretKeyRef;
   oauth?: SlackOAuthSpec;
+  /** the workspace (and Enterprise Grid org) an install must be for */
+  workspace?: { teamID?: string; enterpriseID?: string };
   tokenRotation?: TokenRotationSpec;
   apiURL?: string;
   allowedNamespaces?: { from: 'Same' | 'All' | 'Selector'; selector?: LabelSelector };
@@ -113,6 +115,16 @@ export interface SlackIntegrationStatus {
   lastTest?: { nonce: string; time: string; results: TestResult[] };
   /** the bot token in use, when it is a rotating one (xoxe.…); never the token itself */
   token?: TokenStatus;
+  /** the install link (spec.oauth with the operator's --oauth-public-url) and how the last install went */
+  install?: InstallStatus;
+}
+
+export interface InstallStatus {
+  /** Slack's authorize URL with a signed, single-use state for this integration */
+  url?: string;
+  /** when the link stops working (RFC 3339); a fresh one is issued before */
+  expiresAt?: string;
+  lastAttempt?: { time: string; result: 'Installed' | 'Failed'; reason: string; message: string };
 }
 
 export interface TokenStatus {

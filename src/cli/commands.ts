@@ -37,6 +37,11 @@ export const commands: Record<string, Command> = {
     summary: 'build|up|down|status|token: a local control plane built from the Go module proxy',
     load: () => import('./dev-cluster.ts'),
   },
+  'install-url': {
+    summary:
+      'NAME [-n NS]: the one-time link that installs the Slack app for a SlackIntegration (spec.oauth)',
+    load: () => import('./install-url.ts'),
+  },
   'release-finalizers': {
     summary:
       '[--delete-admission-binding NAME] [--dry-run]: on uninstall, free Jobs from the delivery finalizer',
@@ -51,7 +56,8 @@ export const commands: Record<string, Command> = {
     load: () => import('./slack-emulator.ts'),
   },
   'slack-manifest': {
-    summary: '[--name NAME] [--leave-unused]: a Slack app manifest with exactly the scopes needed',
+    summary:
+      '[--name NAME] [--leave-unused] [--token-rotation]: a Slack app manifest with exactly the scopes needed',
     load: () => import('./slack-manifest.ts'),
   },
   validate: {

@@ -16,6 +16,7 @@ import { createSlackAppClient } from '../slack/app-client.ts';
 import { createLogger, parseLogLevel } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { startHealthServer } from '../observability/health-server.ts';
+import { CALLBACK_PATH, startOAuthServer } from '../oauth/server.ts';
 
 const OPTIONS = {
   kubeconfig: {
@@ -41,6 +42,14 @@ const OPTIONS = {
   'health-probe-bind-address': {
     type: 'string',
     help: 'host:port for /healthz and /readyz, "0" to disable (default: :8081)',
+  },
+  'oauth-bind-address': {
+    type: 'string',
+    help: `host:port for the Slack OAuth redirect (${CALLBACK_PATH}), "0" to disable (default: 0)`,
+  },
+  'oauth-public-url': {
+    type: 'string',
+    help: 'the https:// base URL browsers reach the OAuth listener at; SlackIntegrations with spec.oauth then get an install link',
   },
   'log-level': { type: 'string', help: 'debug | info | warn | error (default: info)' },
   'recheck-interval': { type: 'string', help: 'how often auth and membership are re-checked (default: 5m)' },
@@ -139,6 +148,7 @@ export async function run(args: string[]): Promise<number> {
       'parked-recheck-interval',
     ),
     slackTimeoutMs: parseDuration(get('slack-timeout') ?? '10s', 'slack-timeout'),
+    ...oauthRedirect(get('oauth-public-url')),
     statusIntervalMs: DEFAULTS.statusIntervalMs,
     finalizers: get('no-finalizers') !== 'true',
     admissionParams: get('admission-params') ?? DEFAULT_ADMISSION_PARAMS,
@@ -178,6 +188,14 @@ export async function run(args: string[]): Promise<number> {
       resolveDone();
     },
   });
+  const oauth =
+    config.oauthRedirectURL === undefined
+      ? undefined
+      : await startOAuthServer({
+          address: get('oauth-bind-address') ?? '0',
+          deps: operator.installCallbackDeps(config.oauthRedirectURL),
+          log,
+        });
   const health = await startHealthServer({
     metricsAddress: get('metrics-bind-address') ?? ':8080',
     probeAddress: get('health-probe-bind-address') ?? ':8081',
@@ -200,6 +218,7 @@ export async function run(args: string[]): Promise<number> {
       server: connection.server,
       metricsPort: health.metricsPort,
       probePort: health.probePort,
+      oauthPort: oauth?.port,
     },
     'jobherald controller starting',
   );
@@ -220,6 +239,24 @@ export async function run(args: string[]): Promise<number> {
   );
   await done;
   await operator.stop();
+  await oauth?.stop();
   await health.stop();
   return exitCode;
+}
+
+/** --oauth-public-url → the redirect URL; https:// only, except loopback (the emulator, a port-forward). */
+function oauthRedirect(publicURL: string | undefined): { oauthRedirectURL?: string } {
+  if (publicURL === undefined || publicURL.trim() === '') return {};
+  let url: URL;
+  try {
+    url = new URL(publicURL.trim());
+  } catch {
+    throw new Error(`--oauth-public-url: not a URL: ${publicURL}`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+    throw new Error(
+      '--oauth-public-url must be https:// (Slack redirects only to https, except to localhost)',
+    );
+  return { oauthRedirectURL: `${url.origin}${url.pathname.replace(/\/$/, '')}${CALLBACK_PATH}` };
 }

@@ -1,49 +1,34 @@
-// `jobherald slack-manifest [--name jobherald] [--leave-unused] [--token-rotation]`: a Slack app manifest (YAML) with exactly
+// `jobherald slack-manifest [--name jobherald] [--leave-unused] [--token-rotation] [--redirect-url URL]`: a Slack app manifest (YAML) with exactly
 // the bot scopes the operator uses, each with the reason it is there. Paste it at
 // https://api.slack.com/apps → Create New App → From an app manifest.
 import { parseArgs } from 'node:util';
 import { processIo, type Io } from './validate.ts';
+import { BOT_SCOPES } from '../domain/scopes.ts';
 
-const USAGE = `Usage: jobherald slack-manifest [--name NAME] [--leave-unused] [--token-rotation]
+export { BOT_SCOPES };
+
+const USAGE = `Usage: jobherald slack-manifest [--name NAME] [--leave-unused] [--token-rotation] [--redirect-url URL]
 
 Print a Slack app manifest with exactly the bot scopes jobherald needs.
   --name NAME       app and bot name (default jobherald)
   --leave-unused    add channels:manage, needed only for SlackIntegration membership.leaveUnused: true
   --token-rotation  turn token rotation on (12-hour tokens; the SlackIntegration then needs spec.oauth to
                     refresh them). Slack cannot turn it off again for the app.
+  --redirect-url URL the operator's OAuth redirect (its --oauth-public-url + /slack/oauth/callback), for
+                    installs from a SlackIntegration's status.install.url
 `;
-
-/** Bot scopes and why each is needed (reference/slack-behaviour.md §3). */
-export const BOT_SCOPES: readonly { scope: string; why: string; optional?: 'leave-unused' }[] = [
-  { scope: 'chat:write', why: 'post alerts, digests and test messages (chat.postMessage)' },
-  {
-    scope: 'channels:read',
-    why: 'resolve public channel names to IDs and check membership (conversations.list/info)',
-  },
-  { scope: 'groups:read', why: 'the same for private channels the bot was invited to' },
-  {
-    scope: 'channels:join',
-    why: 'join the public channels rules name (conversations.join; membership.join)',
-  },
-  { scope: 'users:read', why: 'look users up (users.info); users:read.email builds on it' },
-  {
-    scope: 'users:read.email',
-    why: 'resolve destinations and mentions given as email addresses (users.lookupByEmail)',
-  },
-  { scope: 'usergroups:read', why: 'resolve user-group handles for mentions (usergroups.list)' },
-  {
-    scope: 'channels:manage',
-    why: 'leave channels no rule names any more (conversations.leave; membership.leaveUnused)',
-    optional: 'leave-unused',
-  },
-];
 
 /** Slack limits an app name to 35 characters. */
 const MAX_NAME = 35;
 
 const quote = (value: string): string => JSON.stringify(value);
 
-export function slackManifest(name: string, leaveUnused: boolean, tokenRotation = false): string {
+export function slackManifest(
+  name: string,
+  leaveUnused: boolean,
+  tokenRotation = false,
+  redirectURL?: string,
+): string {
   const botName =
     name
       .toLowerCase()
@@ -82,7 +67,14 @@ features:
     home_tab_enabled: false
     messages_tab_enabled: true
     messages_tab_read_only_enabled: true
-oauth_config:
+oauth_config:${
+    redirectURL === undefined
+      ? ''
+      : `
+  # where Slack sends the browser back after an install (jobherald install-url prints the link that starts it)
+  redirect_urls:
+    - ${quote(redirectURL)}`
+  }
   scopes:
     bot:
 ${scopes.map((s) => `      - ${s.scope} # ${s.why}`).join('\n')}
@@ -108,6 +100,7 @@ function main(args: string[], io: Io): number {
         name: { type: 'string', default: 'jobherald' },
         'leave-unused': { type: 'boolean', default: false },
         'token-rotation': { type: 'boolean', default: false },
+        'redirect-url': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -124,7 +117,12 @@ function main(args: string[], io: Io): number {
     io.err(`jobherald slack-manifest: --name must be 1 to ${MAX_NAME} characters\n`);
     return 2;
   }
-  io.out(slackManifest(name, values['leave-unused'], values['token-rotation']));
+  const redirect = values['redirect-url'];
+  if (redirect !== undefined && !/^https:\/\/|^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(redirect)) {
+    io.err('jobherald slack-manifest: --redirect-url must be https:// (or http://localhost)\n');
+    return 2;
+  }
+  io.out(slackManifest(name, values['leave-unused'], values['token-rotation'], redirect));
   return 0;
 }
 

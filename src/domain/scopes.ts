@@ -70,3 +70,32 @@ export function describeMissing(missing: readonly ScopeNeed[]): string {
     })
     .join('; ');
 }
+
+/** Bot scopes and why each is needed (reference/slack-behaviour.md §3). */
+export const BOT_SCOPES: readonly { scope: string; why: string; optional?: 'leave-unused' }[] = [
+  { scope: 'chat:write', why: 'post alerts, digests and test messages (chat.postMessage)' },
+  {
+    scope: 'channels:read',
+    why: 'resolve public channel names to IDs and check membership (conversations.list/info)',
+  },
+  { scope: 'groups:read', why: 'the same for private channels the bot was invited to' },
+  {
+    scope: 'channels:join',
+    why: 'join the public channels rules name (conversations.join; membership.join)',
+  },
+  { scope: 'users:read', why: 'look users up (users.info); users:read.email builds on it' },
+  {
+    scope: 'users:read.email',
+    why: 'resolve destinations and mentions given as email addresses (users.lookupByEmail)',
+  },
+  { scope: 'usergroups:read', why: 'resolve user-group handles for mentions (usergroups.list)' },
+  {
+    scope: 'channels:manage',
+    why: 'leave channels no rule names any more (conversations.leave; membership.leaveUnused)',
+    optional: 'leave-unused',
+  },
+];
+
+/** The bot scopes an install asks for: every one jobherald uses, channels:manage only for leaveUnused. */
+export const installScopes = (leaveUnused: boolean): string[] =>
+  BOT_SCOPES.filter((s) => s.optional === undefined || leaveUnused).map((s) => s.scope);

@@ -26,6 +26,8 @@ export interface OperatorConfig {
   deliveryLimits: Partial<DeliveryLimits>;
   /** Slack request timeout */
   slackTimeoutMs: number;
+  /** the OAuth redirect URL this operator serves (--oauth-public-url + /slack/oauth/callback); none: no installs */
+  oauthRedirectURL?: string;
 }
 
 export const DEFAULTS = {

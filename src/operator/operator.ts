@@ -15,6 +15,8 @@ import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/type
 import { AdmissionParams } from '../kube/admission-params.ts';
 import type { KubeConnection } from '../kube/connection.ts';
 import { kubeSecretStore } from '../kube/secret-store.ts';
+import type { SecretStore } from '../reconcilers/sinks.ts';
+import type { CallbackDeps } from '../oauth/callback.ts';
 import { secretNamesOf } from '../reconcilers/token-credentials.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { JobWriter } from '../kube/job-writer.ts';
@@ -82,6 +84,8 @@ const specChanged = (
   previous.metadata.generation !== object.metadata.generation;
 
 export class Operator {
+  readonly #secretStore: SecretStore;
+  readonly #createSlackAppClient: SlackAppClientFactory;
   readonly config: OperatorConfig;
   readonly connection: KubeConnection;
   readonly log: LogSink;
@@ -115,6 +119,8 @@ export class Operator {
 
   constructor(opts: OperatorOptions) {
     const { config, connection, log } = opts;
+    this.#secretStore = kubeSecretStore(connection);
+    this.#createSlackAppClient = opts.createSlackAppClient;
     this.config = config;
     this.connection = connection;
     this.log = log;
@@ -170,9 +176,15 @@ export class Operator {
       integrationRecord,
       {
         onChange: (type, integration, previous) => {
+          const key = `${integration.metadata.namespace}/${integration.metadata.name}`;
+          // someone came back from Slack's install page (any replica's OAuth listener wrote it): say how it went
+          if (
+            !specChanged(type, integration, previous) &&
+            integration.status?.install?.lastAttempt?.time !== previous?.status?.install?.lastAttempt?.time
+          )
+            this.integrationQueue.add(key);
           if (!specChanged(type, integration, previous)) return;
           this.#rulesVersion++;
-          const key = `${integration.metadata.namespace}/${integration.metadata.name}`;
           this.integrationQueue.add(key);
           for (const rule of this.#rulesUsing(key)) this.ruleQueue.add(rule);
         },
@@ -235,7 +247,7 @@ export class Operator {
       integrations: this.integrationsWatch.store,
       secret: (namespace, name) =>
         this.secretsWatches.map((w) => w.store.get(`${namespace}/${name}`)).find((s) => s !== undefined),
-      secrets: kubeSecretStore(connection),
+      secrets: this.#secretStore,
       desiredChannels: (key) => this.#desiredChannels(key),
       admittedRules: (key) =>
         [...this.rules.admitted()]
@@ -248,6 +260,7 @@ export class Operator {
       deliveryLimits: config.deliveryLimits,
       createSlackClient: opts.createSlackClient,
       createSlackAppClient: opts.createSlackAppClient,
+      ...(config.oauthRedirectURL === undefined ? {} : { oauthRedirectURL: config.oauthRedirectURL }),
       status: this.statusWriter,
       events: this.events,
       clock,
@@ -338,6 +351,43 @@ export class Operator {
   /** Every watch has its first complete list: the caches can serve. */
   get synced(): boolean {
     return this.#watches.every((w) => w.isSynced);
+  }
+
+  /**
+   * What the OAuth listener needs: the caches (every replica keeps them, leader or not), the Secret store and
+   * a status patch of status.install.lastAttempt only, with an Event; the leader turns that into the
+   * integration's Installed condition.
+   */
+  installCallbackDeps(redirectURL: string): CallbackDeps {
+    return {
+      integration: (namespace, name) => this.integrationsWatch.store.get(`${namespace}/${name}`),
+      secret: (namespace, name) =>
+        this.secretsWatches.map((w) => w.store.get(`${namespace}/${name}`)).find((s) => s !== undefined),
+      secrets: this.#secretStore,
+      createSlackAppClient: this.#createSlackAppClient,
+      redirectURL,
+      slackTimeoutMs: this.config.slackTimeoutMs,
+      now: () => Date.now(),
+      recordAttempt: async (object, attempt) => {
+        const { namespace, name } = object.metadata;
+        this.events.record(
+          { apiVersion: object.apiVersion, kind: object.kind, namespace, name, uid: object.metadata.uid },
+          attempt.result === 'Installed' ? 'Normal' : 'Warning',
+          attempt.reason,
+          attempt.message,
+        );
+        await this.connection
+          .mergePatch(`${GROUP_PATH}/namespaces/${namespace}/slackintegrations/${name}/status`, {
+            status: { install: { lastAttempt: attempt } },
+          })
+          .catch((error: unknown) =>
+            this.log.warn(
+              { integration: `${namespace}/${name}`, err: String(error) },
+              'recording the install attempt',
+            ),
+          );
+      },
+    };
   }
 
   /** Starts the watches; leads at once without leader election, else when elected. */

@@ -40,6 +40,8 @@ export interface IntegrationReconcilerOptions {
   deliveryLimits: Partial<DeliveryLimits>;
   createSlackClient: SlackClientFactory;
   createSlackAppClient: SlackAppClientFactory;
+  /** the OAuth redirect URL the operator serves; undefined: no install links */
+  oauthRedirectURL?: string;
   status: StatusSink;
   events: EventSink;
   clock: Clock;
@@ -85,6 +87,7 @@ export class IntegrationReconciler {
         createSlackClient: this.#o.createSlackClient,
         createSlackAppClient: this.#o.createSlackAppClient,
         secrets: this.#o.secrets,
+        ...(this.#o.oauthRedirectURL === undefined ? {} : { oauthRedirectURL: this.#o.oauthRedirectURL }),
       });
       // the cached object until the first reconcile: a suspended integration is suspended from the start
       runtime.object = this.#o.integrations.get(key);

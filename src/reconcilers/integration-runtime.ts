@@ -50,6 +50,9 @@ import {
   type Credentials,
 } from './token-credentials.ts';
 import { TokenRotation } from './token-rotation.ts';
+import { installScopes } from '../domain/scopes.ts';
+import { INSTALLED_WITH_ANNOTATION, installURL, linkFromURL, type InstallLink } from '../oauth/link.ts';
+import { newNonce } from '../oauth/state.ts';
 import type { Clock } from '../delivery/clock.ts';
 import type { LogSink } from '../slack/logging.ts';
 import type { ReconcileResult } from './work-queue.ts';
@@ -71,6 +74,8 @@ export interface IntegrationHooks {
   createSlackAppClient: SlackAppClientFactory;
   /** where refreshed tokens are stored */
   secrets: SecretStore;
+  /** the OAuth redirect URL the operator serves (--oauth-public-url); undefined: no install links */
+  oauthRedirectURL?: string;
 }
 
 interface ReconcileInput {
@@ -118,6 +123,10 @@ export class IntegrationRuntime {
   #refreshError: string | undefined;
   /** no refresh attempt before this (ms): after a failure */
   #refreshNotBefore = 0;
+  /** the install link's nonce and expiry (the URL is signed anew from them with the current client secret) */
+  #install: InstallLink | undefined;
+  /** the app's client secret, which signs the install link; never in status or logs */
+  #clientSecret: string | undefined;
   /** why the integration cannot send, if it cannot (condition reason + message) */
   problem: { reason: string; message: string; stalled?: boolean } | undefined;
   #directory: { byId: Map<string, Conversation>; byName: Map<string, Conversation>; at: number } | undefined;
@@ -336,12 +345,17 @@ export class IntegrationRuntime {
       this.dispatcher.setPort(noTokenPort);
       return undefined;
     }
+    this.#keepInstallLink(object, input.secret);
     // --- the token: read from its Secret, refreshed first when it is a rotating one that is due
     const read = readCredentials(object, input.secret);
     if (!read.ok) {
       this.#credentials = undefined;
       this.#rotation.reset();
-      this.#dropToken(read.reason, read.message);
+      const install =
+        this.#install === undefined
+          ? ''
+          : `; install the app with the link in status.install.url (jobherald install-url ${this.name} -n ${this.namespace})`;
+      this.#dropToken(read.reason, `${read.message}${install}`);
       return undefined;
     }
     const credentials = await this.#refreshIfDue(object, input.secret, read.credentials);
@@ -421,6 +435,28 @@ export class IntegrationRuntime {
       this.dispatcher.heldRefs().length > 0 ||
       this.channels.some((c) => !isUsable(c));
     return { requeueAfterMs: waiting ? input.parkedRecheckIntervalMs : input.recheckIntervalMs };
+  }
+
+  /**
+   * An install link while spec.oauth is set and the operator serves OAuth: kept across restarts (read back from
+   * status), issued anew when it was used (the token Secret says which link installed it) or expires within
+   * the hour. Links live 24 hours.
+   */
+  #keepInstallLink(object: SlackIntegration, secret: (name: string) => CachedSecret | undefined): void {
+    if (this.#hooks.oauthRedirectURL === undefined || object.spec.oauth === undefined) {
+      this.#install = undefined;
+      return;
+    }
+    const client = clientSecretOf(object, secret);
+    this.#clientSecret = client.ok ? client.clientSecret : undefined;
+    this.#install ??= linkFromURL(object.status?.install?.url);
+    const now = this.#clock.now();
+    const used =
+      this.#install !== undefined &&
+      secret(object.spec.tokenSecretRef.name)?.annotations?.[INSTALLED_WITH_ANNOTATION] ===
+        this.#install.nonce;
+    if (this.#install === undefined || used || this.#install.expiresAt - now < 3_600_000)
+      this.#install = { nonce: newNonce(), expiresAt: now + 24 * 3_600_000 };
   }
 
   /** Whether the token in use has a refresh token and the app credentials to spend it are configured. */
@@ -514,6 +550,30 @@ export class IntegrationRuntime {
         log.warn({ integration: this.key, reason: outcome.reason }, outcome.message);
         return expired ? this.#stopExpired(outcome.reason, outcome.message, outcome.stalled) : credentials;
     }
+  }
+
+  /** status.install: the link signed with the current client secret, and the last attempt kept as written. */
+  #installStatus(object: SlackIntegration): SlackIntegrationStatus['install'] {
+    const lastAttempt = object.status?.install?.lastAttempt;
+    const oauth = object.spec.oauth;
+    const redirect = this.#hooks.oauthRedirectURL;
+    const link = this.#install;
+    const client = this.#clientSecret;
+    if (oauth === undefined || redirect === undefined || link === undefined || client === undefined)
+      return lastAttempt === undefined ? undefined : { lastAttempt };
+    return {
+      url: installURL({
+        apiURL: object.spec.apiURL,
+        clientID: oauth.clientID,
+        clientSecret: client,
+        redirectURL: redirect,
+        scopes: installScopes(object.spec.membership?.leaveUnused === true),
+        teamID: object.spec.workspace?.teamID,
+        state: { namespace: this.namespace, name: this.name, ...link },
+      }),
+      expiresAt: iso(new Date(link.expiresAt)),
+      ...(lastAttempt === undefined ? {} : { lastAttempt }),
+    };
   }
 
   #stopExpired(reason: string, message: string, stalled: boolean): undefined {
@@ -739,6 +799,21 @@ export class IntegrationRuntime {
     }
     status.channels = this.channels;
     status.channelsReady = channelsReadySummary(this.channels);
+    const install = this.#installStatus(object);
+    if (install !== undefined) status.install = install;
+    const attempt = object.status?.install?.lastAttempt;
+    if (attempt !== undefined)
+      status.conditions = this.conditions = setCondition(
+        this.conditions,
+        {
+          type: ConditionTypes.Installed,
+          status: attempt.result === 'Installed' ? 'True' : 'False',
+          reason: attempt.reason,
+          message: attempt.message,
+          observedGeneration: generation,
+        },
+        now,
+      );
     const credentials = this.#credentials;
     if (credentials !== undefined && isRotating(credentials)) {
       const due = refreshAfter(credentials);

@@ -64,7 +64,11 @@ export class TokenRotation {
     this.#pending = undefined;
   }
 
-  async refresh(object: SlackIntegration, current: Credentials, app: SlackAppPort): Promise<RefreshOutcome> {
+  async refresh(
+    object: SlackIntegration,
+    current: Credentials,
+    app: Pick<SlackAppPort, 'refresh'>,
+  ): Promise<RefreshOutcome> {
     const namespace = object.metadata.namespace;
     const tokenKey = object.spec.tokenSecretRef.key ?? DEFAULT_TOKEN_KEY;
     const target = object.spec.tokenRotation?.secretName ?? object.spec.tokenSecretRef.name;

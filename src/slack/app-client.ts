@@ -26,18 +26,30 @@ export function createSlackAppClient(options: SlackAppClientOptions): SlackAppPo
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     logger: slackSdkLogger(options.log ?? silentLog),
   });
+  const access = async (args: Record<string, string>): Promise<TokenGrant> => {
+    let r: Record<string, unknown>;
+    try {
+      r = (await client.apiCall('oauth.v2.access', args)) as unknown as Record<string, unknown>;
+    } catch (err) {
+      throw mapSlackError(err, { method: 'oauth.v2.access' });
+    }
+    return toGrant(r);
+  };
   return {
-    async refresh(refreshToken) {
-      let r: Record<string, unknown>;
+    refresh: (refreshToken) => access({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+    exchange: (code, redirectURL) => access({ code, redirect_uri: redirectURL }),
+    async revoke(token) {
+      const revoker = new WebClient(token, {
+        slackApiUrl: options.apiURL || DEFAULT_API_URL,
+        retryConfig: { retries: 0 },
+        timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        logger: slackSdkLogger(options.log ?? silentLog),
+      });
       try {
-        r = (await client.apiCall('oauth.v2.access', {
-          grant_type: 'refresh_token',
-          refresh_token: refreshToken,
-        })) as unknown as Record<string, unknown>;
+        await revoker.apiCall('auth.revoke', {});
       } catch (err) {
-        throw mapSlackError(err, { method: 'oauth.v2.access' });
+        throw mapSlackError(err, { method: 'auth.revoke' });
       }
-      return toGrant(r);
     },
   };
 }

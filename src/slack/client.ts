@@ -25,7 +25,9 @@ import type { LogSink } from './logging.ts';
 import { silentLog, slackSdkLogger } from './logging.ts';
 import type { AuthInfo, Conversation, ConversationType, PostedMessage, SlackPort } from './port.ts';
 
-export const DEFAULT_API_URL = 'https://slack.com/api/';
+import { DEFAULT_API_URL } from './port.ts';
+
+export { DEFAULT_API_URL };
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** When Slack rate-limits without a usable Retry-After (the 200 `rate_limited` variant). */
 export const DEFAULT_RATE_LIMIT_MS = 1_000;

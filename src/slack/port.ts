@@ -4,6 +4,9 @@
 // PermanentError, ChannelUnavailableError, AuthError) — never with a raw SDK error.
 import type { SlackMessage } from '../domain/message.ts';
 
+/** Slack's Web API; `spec.apiURL` replaces it (GovSlack, a proxy, the emulator). */
+export const DEFAULT_API_URL = 'https://slack.com/api/';
+
 export interface AuthInfo {
   teamId: string;
   team: string;
@@ -85,6 +88,10 @@ export interface TokenGrant {
 export interface SlackAppPort {
   /** oauth.v2.access with grant_type=refresh_token: a new access token and a new refresh token */
   refresh(refreshToken: string): Promise<TokenGrant>;
+  /** oauth.v2.access with an install's code (and the redirect URL the authorize request named) */
+  exchange(code: string, redirectURL: string): Promise<TokenGrant>;
+  /** auth.revoke of a token (one granted for the wrong workspace, say) */
+  revoke(token: string): Promise<void>;
 }
 
 export type SlackAppClientFactory = (options: {

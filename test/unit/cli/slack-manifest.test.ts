@@ -39,6 +39,18 @@ describe('jobherald slack-manifest', () => {
     expect(io.stdout()).toContain('client-secret');
   });
 
+  it('names the OAuth redirect URL with --redirect-url, https only', async () => {
+    const io = memoryIo();
+    expect(await run(['--redirect-url', 'https://jobherald.example.com/slack/oauth/callback'], io)).toBe(0);
+    const manifest = yaml.load(io.stdout()) as Manifest & { oauth_config: { redirect_urls: string[] } };
+    expect(manifest.oauth_config.redirect_urls).toEqual([
+      'https://jobherald.example.com/slack/oauth/callback',
+    ]);
+    const bad = memoryIo();
+    expect(await run(['--redirect-url', 'http://jobherald.example.com/cb'], bad)).toBe(2);
+    expect(bad.stderr()).toContain('https://');
+  });
+
   it('adds channels:manage only for leaveUnused', () => {
     const manifest = yaml.load(slackManifest('jobherald', true)) as Manifest;
     expect(manifest.oauth_config.scopes.bot).toContain('channels:manage');

@@ -92,7 +92,7 @@ class MemorySecrets implements SecretStore {
 }
 
 /** A Slack app that grants each refresh token once, as Slack does. */
-class ScriptedApp implements SlackAppPort {
+class ScriptedApp implements Pick<SlackAppPort, 'refresh'> {
   readonly spent: string[] = [];
   #n = 0;
   error: Error | undefined;
@@ -238,7 +238,7 @@ describe('TokenRotation.refresh', () => {
     // spent by a writer whose write lands while we ask Slack
     const slow = new ScriptedApp();
     slow.spent.push('xoxe-1-old-1');
-    const racing: SlackAppPort = {
+    const racing: Pick<SlackAppPort, 'refresh'> = {
       refresh: (token) => {
         secrets.put('acme-token', rotating(2));
         return slow.refresh(token);
