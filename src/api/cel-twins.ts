@@ -8,7 +8,14 @@
 // A twin receives the value at the rule's node after defaulting, like CEL's `self`. It returns true when
 // the rule holds. Values of the wrong type are reported by the structural (ajv) pass, so a twin returns
 // true for them rather than guess.
-import { CHANNEL_REF, JOB_NAME_GLOB, SLACK_USER, USERGROUP_REF } from './patterns.ts';
+import {
+  CHANNEL_POLICY_ENTRY,
+  CHANNEL_REF,
+  JOB_NAME_GLOB,
+  SLACK_USER,
+  USERGROUP_POLICY_ENTRY,
+  USERGROUP_REF,
+} from './patterns.ts';
 
 export type CelTwin = (self: unknown) => boolean;
 
@@ -54,6 +61,16 @@ export const celTwins: ReadonlyMap<string, CelTwin> = new Map<string, CelTwin>([
   [
     "isURL(self) && url(self).getScheme() in ['http', 'https']",
     (self) => typeof self !== 'string' || isHttpUrl(self),
+  ],
+  // SlackIntegration.spec.channelPolicy
+  [`self.matches("${CHANNEL_POLICY_ENTRY.source.replaceAll('\\', '\\\\')}")`, matches(CHANNEL_POLICY_ENTRY)],
+  [
+    `self.matches("${USERGROUP_POLICY_ENTRY.source.replaceAll('\\', '\\\\')}")`,
+    matches(USERGROUP_POLICY_ENTRY),
+  ],
+  [
+    'has(self.channels) || has(self.userGroups)',
+    (self) => !isObject(self) || has(self, 'channels') || has(self, 'userGroups'),
   ],
   // NotificationRule.spec
   [`self.matches("${JOB_NAME_GLOB.source.replaceAll('\\', '\\\\')}")`, matches(JOB_NAME_GLOB)],

@@ -17,6 +17,15 @@ export const USER_ID = /^[UW][A-Z0-9]{8,20}$/;
 /** A user-group handle (`data-oncall`, `@data-oncall`) or a user-group ID (`S…`). */
 export const USERGROUP_REF = /^(@?[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{8,20})$/;
 
+/**
+ * A channelPolicy channel entry: a name (`#` optional) that may be a glob (`*`, `?`, `[a-z]`, `[!0-9]`), or a
+ * channel ID. Globs are lowercase like channel names, so an ID can never be a glob.
+ */
+export const CHANNEL_POLICY_ENTRY = /^(#?([a-z0-9_*?-]|\[[!^]?[a-z0-9_-]+\])+|[CG][A-Z0-9]{8,20})$/;
+
+/** A channelPolicy user-group entry: a handle (`@` optional) that may be a glob, or a user-group ID (`S…`). */
+export const USERGROUP_POLICY_ENTRY = /^(@?([a-z0-9._*?-]|\[[!^]?[a-z0-9._-]+\])+|S[A-Z0-9]{8,20})$/;
+
 /** A user-group ID. */
 export const USERGROUP_ID = /^S[A-Z0-9]{8,20}$/;
 

@@ -105,6 +105,12 @@ export const Reasons = {
   InviteRequired: 'InviteRequired',
   UserNotFound: 'UserNotFound',
   UserGroupNotFound: 'UserGroupNotFound',
+  /** NotificationRule: the integration's channelPolicy does not allow this channel for the rule's namespace */
+  ChannelNotAllowed: 'ChannelNotAllowed',
+  /** NotificationRule: the integration's channelPolicy does not allow mentioning this user group */
+  UserGroupNotAllowed: 'UserGroupNotAllowed',
+  /** SlackIntegration: spec.apiURL is plain http to a host that is not loopback (the token would travel in clear) */
+  InsecureAPIURL: 'InsecureAPIURL',
   /** a delivery failed for good (details in status.deliveries) */
   DeliveryFailed: 'DeliveryFailed',
 } as const;
@@ -136,4 +142,7 @@ export const STALLED_REASONS: ReadonlySet<string> = new Set<string>([
   Reasons.InviteRequired,
   Reasons.UserNotFound,
   Reasons.UserGroupNotFound,
+  Reasons.ChannelNotAllowed,
+  Reasons.UserGroupNotAllowed,
+  Reasons.InsecureAPIURL,
 ]);

@@ -83,6 +83,25 @@ export interface SlackIntegrationSpec {
   clusterName?: string;
   suspend?: boolean;
   testNonce?: string;
+  /** which channels and user groups the rules using this integration may name; absent: any (docs/adr/0013) */
+  channelPolicy?: ChannelPolicy;
+}
+
+/**
+ * SlackIntegration.spec.channelPolicy: an allow-list. A rule's channel or user-group mention is allowed when
+ * some entry whose namespaceSelector matches the rule's namespace lists it (src/domain/channel-policy.ts).
+ */
+export interface ChannelPolicy {
+  allow: ChannelPolicyEntry[];
+}
+
+export interface ChannelPolicyEntry {
+  /** labels of the rule's namespace; absent: every namespace that allowedNamespaces admits */
+  namespaceSelector?: LabelSelector;
+  /** `name`, `#name`, a glob on the name (`team-a-*`), or a channel ID (`C…`/`G…`) */
+  channels?: string[];
+  /** user-group handles (`oncall`, `@oncall`), globs on the handle, or user-group IDs (`S…`) */
+  userGroups?: string[];
 }
 
 export type ChannelState = 'Joined' | 'Member' | 'InviteRequired' | 'NotFound' | 'Archived';
@@ -199,7 +218,14 @@ export interface DeliveryRecord {
 }
 
 export type DestinationState =
-  'Resolved' | 'ChannelNotFound' | 'InviteRequired' | 'Archived' | 'UserNotFound' | 'Pending';
+  | 'Resolved'
+  | 'ChannelNotFound'
+  | 'InviteRequired'
+  | 'Archived'
+  | 'UserNotFound'
+  | 'Pending'
+  /** the integration's channelPolicy does not allow it for the rule's namespace (nothing else is said) */
+  | 'NotAllowed';
 
 /** How one destination of a rule resolved in Slack. */
 export interface DestinationStatus {

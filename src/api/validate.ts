@@ -3,8 +3,8 @@
 //      server's (`Required value`, `Unsupported value: …`, `unknown field "spec.x"`);
 //   2. CEL: every x-kubernetes-validations rule through its TypeScript twin (cel-twins.ts), reporting the
 //      rule's own message at the same path the API server uses (`spec.destinations[0]`);
-//   3. what the API server cannot check: label selector keys and values, globs that compile, link templates
-//      with known placeholders only.
+//   3. what the API server cannot check: label selector keys and values, globs that compile (jobNames and
+//      channelPolicy entries), link templates with known placeholders only.
 // Like the API server, passes 2 and 3 run on the defaulted object and only when pass 1 found no type or
 // enum error (a CEL rule cannot be evaluated on a value of the wrong type).
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -12,7 +12,13 @@ import { ajvSchema, kubeSchema, type KubeSchema, type ResourceKind } from './crd
 import { celTwins } from './cel-twins.ts';
 import { applyDefaults } from './defaults.ts';
 import { API_VERSION, type NotificationRule, type SlackIntegration } from './types.ts';
-import { DNS_LABEL, DNS_SUBDOMAIN, JOB_NAME_GLOB } from './patterns.ts';
+import {
+  CHANNEL_POLICY_ENTRY,
+  DNS_LABEL,
+  DNS_SUBDOMAIN,
+  JOB_NAME_GLOB,
+  USERGROUP_POLICY_ENTRY,
+} from './patterns.ts';
 import { labelSelectorProblems } from '../domain/selector.ts';
 import { compileGlob } from '../domain/glob.ts';
 import { checkLinkTemplate } from '../domain/template.ts';
@@ -352,10 +358,10 @@ function ruleExtras(obj: unknown): ValidationError[] {
 function integrationExtras(obj: unknown): ValidationError[] {
   const spec = (obj as { spec?: SlackIntegration['spec'] }).spec;
   if (typeof spec !== 'object' || spec === null) return [];
-  const errors: ValidationError[] = [];
+  const errors: ValidationError[] = channelPolicyExtras(spec.channelPolicy);
   const allowed = spec.allowedNamespaces;
   if (typeof allowed === 'object' && allowed !== null)
-    errors.push(...selectorErrors(allowed.selector, 'spec.allowedNamespaces.selector'));
+    errors.unshift(...selectorErrors(allowed.selector, 'spec.allowedNamespaces.selector'));
   // The owned Secret is rewritten wholesale by the operator: it must never be the user's own Secret.
   const rotated = spec.tokenRotation?.secretName;
   if (rotated !== undefined && rotated === spec.tokenSecretRef?.name)
@@ -363,5 +369,30 @@ function integrationExtras(obj: unknown): ValidationError[] {
       path: 'spec.tokenRotation.secretName',
       message: `must name a Secret the operator owns, not tokenSecretRef's Secret "${rotated}"`,
     });
+  return errors;
+}
+
+/** spec.channelPolicy: namespaceSelector syntax, and globs that compile (the CEL rules checked characters). */
+function channelPolicyExtras(policy: SlackIntegration['spec']['channelPolicy']): ValidationError[] {
+  if (typeof policy !== 'object' || policy === null || !Array.isArray(policy.allow)) return [];
+  const errors: ValidationError[] = [];
+  policy.allow.forEach((entry, i) => {
+    if (typeof entry !== 'object' || entry === null) return;
+    const path = `spec.channelPolicy.allow[${i}]`;
+    errors.push(...selectorErrors(entry.namespaceSelector, `${path}.namespaceSelector`));
+    const globs = (field: 'channels' | 'userGroups', pattern: RegExp, sigil: string) =>
+      (Array.isArray(entry[field]) ? entry[field] : []).forEach((glob, j) => {
+        if (typeof glob !== 'string' || !pattern.test(glob)) return; // the CEL rule already said why
+        const compiled = compileGlob(glob.replace(sigil, ''));
+        if (!compiled.ok) {
+          errors.push({
+            path: `${path}.${field}[${j}]`,
+            message: `Invalid value: ${JSON.stringify(glob)}: invalid glob: ${compiled.error}`,
+          });
+        }
+      });
+    globs('channels', CHANNEL_POLICY_ENTRY, '#');
+    globs('userGroups', USERGROUP_POLICY_ENTRY, '@');
+  });
   return errors;
 }

@@ -66,6 +66,10 @@ const OPTIONS = {
     type: 'string',
     help: 'how long alerts wait for a channel that does not resolve or is unavailable (default: 1h)',
   },
+  'allow-insecure-slack-api-url': {
+    type: 'boolean',
+    help: 'send bot tokens to a plain-http SlackIntegration apiURL that is not loopback (default: false, refused as InsecureAPIURL)',
+  },
   'no-finalizers': {
     type: 'boolean',
     help: 'do not hold matched Jobs with the delivery finalizer: best effort, see docs/install.md',
@@ -151,6 +155,7 @@ export async function run(args: string[]): Promise<number> {
     ...oauthRedirect(get('oauth-public-url')),
     statusIntervalMs: DEFAULTS.statusIntervalMs,
     finalizers: get('no-finalizers') !== 'true',
+    allowInsecureSlackApiURL: get('allow-insecure-slack-api-url') === 'true',
     admissionParams: get('admission-params') ?? DEFAULT_ADMISSION_PARAMS,
     deliveryLimits: {
       channelHoldMs: parseDuration(get('channel-hold') ?? '1h', 'channel-hold'),
@@ -213,6 +218,7 @@ export async function run(args: string[]): Promise<number> {
       namespace: config.namespace,
       clusterRuleNamespaces: config.clusterRuleNamespaces,
       integrationNamespaces: config.integrationNamespaces,
+      allowInsecureSlackApiURL: config.allowInsecureSlackApiURL,
       leaderElect: config.leaderElect,
       identity: config.identity,
       server: connection.server,

@@ -4,6 +4,7 @@
 import type { ChannelStatus, NotificationRule } from '../api/types.ts';
 import type { FailedPodDetail, JobRecord } from '../domain/job.ts';
 import type { MatchContext } from '../domain/match.ts';
+import type { PolicyVerdict } from '../domain/channel-policy.ts';
 import type { RecordEntry } from './delivery-record.ts';
 import type { DeliveryItem, SendResult } from './types.ts';
 
@@ -32,6 +33,12 @@ export interface DeliveryIntegration {
    */
   readonly since: number;
   channelState(ref: string): ChannelStatus | undefined;
+  /** the integration's channelPolicy on a channel a rule in `namespace` names (docs/adr/0013) */
+  channelAllowed(namespace: string, ref: string): PolicyVerdict;
+  /** the integration's channelPolicy on a user group a rule in `namespace` mentions */
+  userGroupAllowed(namespace: string, ref: string): Promise<PolicyVerdict>;
+  /** changes whenever what the channelPolicy allows rules in `namespace` may change */
+  policyScope(namespace: string): string;
   userId(email: string): Promise<{ id?: string; error?: string }>;
   /** a user-group handle → its ID, undefined when there is none */
   groupId(handle: string): Promise<string | undefined>;

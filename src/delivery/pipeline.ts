@@ -416,7 +416,8 @@ export class DeliveryPipeline {
     const wantsMentions = outcome.event !== 'Succeeded' && (rule.object.spec.mentions?.length ?? 0) > 0;
     const mentions = wantsMentions ? await rule.resolveMentions(integration) : [];
     const targets: Target[] = [];
-    for (const destination of p.destinations) targets.push(await resolveTarget(integration, destination));
+    for (const destination of p.destinations)
+      targets.push(await resolveTarget(integration, rule.namespace, destination));
     // render
     const message = renderAlert({
       job,
@@ -610,6 +611,7 @@ function showsWritten(job: JobRecord, book: JobBook): boolean {
 /** resolve: the queue key for a destination — a channel ID, or a user ID for a DM. */
 async function resolveTarget(
   integration: DeliveryIntegration,
+  namespace: string,
   destination: RuleDestination,
 ): Promise<Target> {
   if (destination.user !== undefined) {
@@ -618,6 +620,12 @@ async function resolveTarget(
     return user.id !== undefined ? { id: user.id, label } : { error: user.error ?? 'users_not_found', label };
   }
   const ref = destination.channel ?? '';
+  // The channel policy first: a refused channel fails at once, labelled as the rule wrote it, and nothing
+  // about the channel (its name, whether it exists) is looked at (docs/adr/0013).
+  const verdict = integration.channelAllowed(namespace, ref);
+  if (verdict.allowed === false) return { error: 'channel_not_allowed', label: ref };
+  // only Slack's answer decides: wait like a channel that does not resolve (held per namespace, asked again)
+  if (verdict.allowed === undefined) return { hold: ref, label: `#${ref.replace(/^#/, '')}` };
   const channel = integration.channelState(ref);
   const label = `#${channel?.name ?? ref.replace(/^#/, '')}`;
   if (channel?.state === 'Archived') return { error: 'is_archived', label };

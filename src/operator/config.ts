@@ -28,6 +28,8 @@ export interface OperatorConfig {
   slackTimeoutMs: number;
   /** the OAuth redirect URL this operator serves (--oauth-public-url + /slack/oauth/callback); none: no installs */
   oauthRedirectURL?: string;
+  /** send bot tokens to a plain-http spec.apiURL that is not loopback (default false: InsecureAPIURL) */
+  allowInsecureSlackApiURL?: boolean;
 }
 
 export const DEFAULTS = {

@@ -211,6 +211,9 @@ export class Operator {
         this.#namespacesVersion++;
         this.#rulesVersion++;
         if (this.rulesWatch.isSynced) for (const key of this.rulesWatch.store.keys()) this.ruleQueue.add(key);
+        // a channelPolicy's namespaceSelector may now allow or refuse other channels: membership follows
+        for (const [key, integration] of this.integrationsWatch.store)
+          if (integration.spec.channelPolicy !== undefined) this.integrationQueue.add(key);
         this.#updateAdmissionScope();
       },
     });
@@ -254,6 +257,8 @@ export class Operator {
           .filter((r) => integrationKeyOf(r.object) === key)
           .map((r) => ({ key: r.key, spec: r.object.spec })),
       servedNamespaces: config.integrationNamespaces,
+      namespaceLabels: this.#namespaceLabels,
+      allowInsecureApiURL: config.allowInsecureSlackApiURL === true,
       recheckIntervalMs: config.recheckIntervalMs,
       parkedRecheckIntervalMs: config.parkedRecheckIntervalMs,
       slackTimeoutMs: config.slackTimeoutMs,

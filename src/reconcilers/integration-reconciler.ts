@@ -6,6 +6,7 @@ import type { NotificationRuleSpec, SlackIntegration } from '../api/types.ts';
 import { isConditionTrue } from '../api/conditions.ts';
 import { ConditionTypes } from '../api/reasons.ts';
 import type { DesiredChannel } from '../domain/membership.ts';
+import type { NamespaceLabels } from '../domain/tenancy.ts';
 import type { Clock } from '../delivery/clock.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
 import type { DeliveryLimits } from '../delivery/dispatcher.ts';
@@ -34,6 +35,10 @@ export interface IntegrationReconcilerOptions {
   admittedRules(integrationKey: string): { key: string; spec: NotificationRuleSpec }[];
   /** namespaces whose integrations are served (--integration-namespaces) */
   servedNamespaces: readonly string[];
+  /** labels of a rule's namespace (channelPolicy namespaceSelectors) */
+  namespaceLabels?: NamespaceLabels;
+  /** --allow-insecure-slack-api-url */
+  allowInsecureApiURL?: boolean;
   recheckIntervalMs: number;
   parkedRecheckIntervalMs: number;
   slackTimeoutMs: number;
@@ -88,6 +93,7 @@ export class IntegrationReconciler {
         createSlackAppClient: this.#o.createSlackAppClient,
         secrets: this.#o.secrets,
         ...(this.#o.oauthRedirectURL === undefined ? {} : { oauthRedirectURL: this.#o.oauthRedirectURL }),
+        namespaceLabels: this.#o.namespaceLabels,
       });
       // the cached object until the first reconcile: a suspended integration is suspended from the start
       runtime.object = this.#o.integrations.get(key);
@@ -127,6 +133,7 @@ export class IntegrationReconciler {
         rules: this.#o.admittedRules(key),
         recheckIntervalMs: this.#o.recheckIntervalMs,
         parkedRecheckIntervalMs: this.#o.parkedRecheckIntervalMs,
+        allowInsecureApiURL: this.#o.allowInsecureApiURL === true,
       });
     } finally {
       this.writeStatus(runtime);
@@ -200,5 +207,6 @@ function whatRulesSee(runtime: IntegrationRuntime): string {
     runtime.problem?.message,
     runtime.missingScopes.map((n) => [n.scope, n.usedBy]),
     runtime.channels.map((c) => [c.name, c.id, c.state, c.private]),
+    runtime.channelPolicy ?? null,
   ]);
 }

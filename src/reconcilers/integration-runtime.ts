@@ -30,6 +30,18 @@ import {
 } from '../domain/membership.ts';
 import { renderDigest, renderTestMessage } from '../domain/render.ts';
 import { describeMissing, missingScopes, neededScopes, type ScopeNeed } from '../domain/scopes.ts';
+import {
+  ALLOWED,
+  channelVerdict,
+  permittedChannels,
+  policyScope,
+  userGroupVerdict,
+  type Identity,
+  type PolicyVerdict,
+} from '../domain/channel-policy.ts';
+import { insecureApiUrlProblem } from '../domain/api-url.ts';
+import type { NamespaceLabels } from '../domain/tenancy.ts';
+import { USERGROUP_ID } from '../api/patterns.ts';
 import { Dispatcher } from '../delivery/dispatcher.ts';
 import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/types.ts';
 import { AuthError, describe, JobheraldError, PermanentError, RetryableError } from '../errors.ts';
@@ -76,6 +88,8 @@ export interface IntegrationHooks {
   secrets: SecretStore;
   /** the OAuth redirect URL the operator serves (--oauth-public-url); undefined: no install links */
   oauthRedirectURL?: string;
+  /** labels of a rule's namespace, for channelPolicy namespaceSelectors (absent: unknown, fail closed) */
+  namespaceLabels?: NamespaceLabels;
 }
 
 interface ReconcileInput {
@@ -88,6 +102,8 @@ interface ReconcileInput {
   rules: { key: string; spec: NotificationRuleSpec }[];
   recheckIntervalMs: number;
   parkedRecheckIntervalMs: number;
+  /** --allow-insecure-slack-api-url: send the token to a plain-http apiURL that is not loopback */
+  allowInsecureApiURL?: boolean;
 }
 
 /** Until a token works, sends park on this (as if Slack said not_authed) instead of being lost. */
@@ -97,6 +113,16 @@ const noTokenPort: SlackPort = new Proxy({} as SlackPort, {
 
 /** After a failed refresh, try again this much later (a refused refresh token: not before the next re-check). */
 const REFRESH_RETRY_MS = 30_000;
+/**
+ * Held alerts are keyed by the channel reference; with a channelPolicy the rule's namespace is part of the
+ * key, so one namespace's alerts are never released to a channel because another namespace may use it, and
+ * the policy is asked again at release (docs/adr/0013).
+ */
+const HOLD_SCOPE = '|';
+const splitHoldKey = (key: string): { ref: string; namespace?: string } => {
+  const at = key.indexOf(HOLD_SCOPE);
+  return at < 0 ? { ref: key } : { ref: key.slice(0, at), namespace: key.slice(at + 1) };
+};
 
 const tokenHash = (token: string, apiURL: string | undefined): string =>
   createHash('sha256')
@@ -130,6 +156,8 @@ export class IntegrationRuntime {
   /** why the integration cannot send, if it cannot (condition reason + message) */
   problem: { reason: string; message: string; stalled?: boolean } | undefined;
   #directory: { byId: Map<string, Conversation>; byName: Map<string, Conversation>; at: number } | undefined;
+  /** the last directory read (not dropped when a send asks for a re-check): what channelPolicy matches on */
+  #lastDirectory: { byId: Map<string, Conversation>; byName: Map<string, Conversation> } | undefined;
   channels: ChannelStatus[] = [];
   /** what the rules' features need that the token's scopes do not grant (auth.test's x-oauth-scopes) */
   missingScopes: ScopeNeed[] = [];
@@ -216,7 +244,8 @@ export class IntegrationRuntime {
   hold(ref: string, item: DeliveryItem): void {
     const channel = this.channelState(ref);
     const code = channel?.state === 'InviteRequired' ? 'not_in_channel' : 'channel_not_found';
-    if (!this.dispatcher.hold(ref, item, code, `${item.destinationLabel}: ${code}`)) {
+    const key = this.channelPolicy === undefined ? ref : `${ref}${HOLD_SCOPE}${item.rule.namespace}`;
+    if (!this.dispatcher.hold(key, item, code, `${item.destinationLabel}: ${code}`)) {
       this.#hooks.onResult(item, {
         result: 'Failed',
         error: 'not_enqueued',
@@ -230,15 +259,88 @@ export class IntegrationRuntime {
 
   /** Held alerts whose channel now resolves go to its queue; archived ones fail; the others keep waiting. */
   #releaseHeld(): void {
-    for (const ref of this.dispatcher.heldRefs()) {
+    for (const key of this.dispatcher.heldRefs()) {
+      const { ref, namespace } = splitHoldKey(key);
+      if (namespace !== undefined) {
+        // asked again: the policy, or the namespace's labels, may have changed while the alert waited
+        const verdict = this.channelAllowed(namespace, ref);
+        if (verdict.allowed === false) {
+          this.dispatcher.failHeld(key, 'channel_not_allowed', `${ref}: not allowed by the channel policy`);
+          continue;
+        }
+        if (verdict.allowed === undefined) continue;
+      }
       const channel = this.channelState(ref);
       if (channel?.state === 'Archived')
-        this.dispatcher.failHeld(ref, 'is_archived', `#${channel.name} is archived`);
+        this.dispatcher.failHeld(key, 'is_archived', `#${channel.name} is archived`);
       else if (channel?.id !== undefined && isUsable(channel))
-        this.dispatcher.releaseHeld(ref, channel.id, `#${channel.name}`);
+        this.dispatcher.releaseHeld(key, channel.id, `#${channel.name}`);
       else if (channel?.state === 'InviteRequired')
-        this.dispatcher.hold(ref, undefined, 'not_in_channel', `#${channel.name}: not_in_channel`);
+        this.dispatcher.hold(key, undefined, 'not_in_channel', `#${channel.name}: not_in_channel`);
     }
+  }
+
+  // ------------------------------------------------------------------ channelPolicy (docs/adr/0013)
+
+  /** spec.channelPolicy as of the last reconcile (before it: as cached); undefined allows everything */
+  get channelPolicy(): SlackIntegration['spec']['channelPolicy'] {
+    return this.object?.spec.channelPolicy;
+  }
+
+  /** What Slack last said a channel reference is (the last directory, then the channels in status). */
+  #identifyChannel(ref: string): Identity | undefined {
+    const parsed = parseChannelRef(ref);
+    const directory = this.#directory ?? this.#lastDirectory;
+    const c = parsed.kind === 'id' ? directory?.byId.get(parsed.id) : directory?.byName.get(parsed.name);
+    if (c !== undefined) return { id: c.id, name: c.name };
+    const known = this.channelState(ref);
+    return known?.id === undefined ? undefined : { id: known.id, name: known.name };
+  }
+
+  /**
+   * Whether a rule in `namespace` may use the channel it names as `ref`. Asked by membership (a refused
+   * channel is never joined), by the rule's status and by delivery (a refused alert is never queued).
+   */
+  channelAllowed(namespace: string, ref: string): PolicyVerdict {
+    const policy = this.channelPolicy;
+    if (policy === undefined) return ALLOWED;
+    return channelVerdict({
+      policy,
+      namespace,
+      labels: this.#hooks.namespaceLabels?.(namespace),
+      ref,
+      resolved: this.#identifyChannel(ref),
+      looked: (this.#directory ?? this.#lastDirectory) !== undefined,
+      integration: this.key,
+    });
+  }
+
+  /** Whether a rule in `namespace` may mention the user group it names as `ref` (may list user groups). */
+  async userGroupAllowed(namespace: string, ref: string): Promise<PolicyVerdict> {
+    const policy = this.channelPolicy;
+    if (policy === undefined) return ALLOWED;
+    const question = {
+      policy,
+      namespace,
+      labels: this.#hooks.namespaceLabels?.(namespace),
+      ref,
+      integration: this.key,
+    };
+    const first = userGroupVerdict({ ...question, resolved: undefined, looked: false });
+    if (first.allowed !== undefined) return first;
+    const groups = await this.#groupMap();
+    const handle = ref.trim().replace(/^@/, '');
+    let resolved: Identity | undefined;
+    if (USERGROUP_ID.test(handle)) {
+      const found = [...groups].find(([, id]) => id === handle);
+      if (found !== undefined) resolved = { id: found[1], name: found[0] };
+    } else if (groups.has(handle)) resolved = { id: groups.get(handle) as string, name: handle };
+    return userGroupVerdict({ ...question, resolved, looked: true });
+  }
+
+  /** Changes whenever what the policy allows rules in `namespace` may change (caches key on it). */
+  policyScope(namespace: string): string {
+    return policyScope(this.channelPolicy, this.#hooks.namespaceLabels?.(namespace));
   }
 
   /** Stops sending: returns every alert not yet sent (queued or held), for the caller to release or fail. */
@@ -285,6 +387,11 @@ export class IntegrationRuntime {
    * usergroups:read cannot list groups: the group then counts as not found (a condition), not as an error.
    */
   async groupId(handle: string): Promise<string | undefined> {
+    return (await this.#groupMap()).get(handle.replace(/^@/, ''));
+  }
+
+  /** handle → ID of every user group, as groupId describes (shared with the channel policy's lookups). */
+  async #groupMap(): Promise<Map<string, string>> {
     if (this.#groups === undefined || this.#clock.now() - this.#groups.at > 600_000) {
       this.#groupsLookup ??= this.port
         .listUserGroups()
@@ -299,7 +406,7 @@ export class IntegrationRuntime {
         .finally(() => (this.#groupsLookup = undefined));
       await this.#groupsLookup;
     }
-    return this.#groups?.map.get(handle.replace(/^@/, ''));
+    return this.#groups?.map ?? new Map<string, string>();
   }
 
   /** A reconcile: converge on the spec, Secret and rules as they are now. */
@@ -345,6 +452,12 @@ export class IntegrationRuntime {
       this.dispatcher.setPort(noTokenPort);
       return undefined;
     }
+    // Before the token is read: it must not go to a URL that would carry it in clear.
+    const insecure = insecureApiUrlProblem(object.spec.apiURL, input.allowInsecureApiURL === true);
+    if (insecure !== undefined) {
+      this.#dropToken(Reasons.InsecureAPIURL, insecure);
+      return undefined;
+    }
     this.#keepInstallLink(object, input.secret);
     // --- the token: read from its Secret, refreshed first when it is a rotating one that is due
     const read = readCredentials(object, input.secret);
@@ -373,6 +486,7 @@ export class IntegrationRuntime {
       this.dispatcher.setPort(this.port);
       this.auth = undefined;
       this.#directory = undefined;
+      this.#lastDirectory = undefined; // maybe another workspace
       this.#users.clear();
       this.#groups = undefined;
     }
@@ -596,6 +710,9 @@ export class IntegrationRuntime {
     maxAgeMs: number,
   ): Promise<void> {
     const membership = object.spec.membership ?? {};
+    // Only channels some rule may use are looked for, joined, listed or tested (docs/adr/0013).
+    const allowed = (namespace: string, ref: string) => this.channelAllowed(namespace, ref);
+    desired = permittedChannels(desired, allowed);
     const needsLookup = desired.some((d) => {
       const ref = parseChannelRef(d.ref);
       return ref.kind === 'name'
@@ -607,6 +724,7 @@ export class IntegrationRuntime {
       await this.#refreshDirectory();
     }
     const directory = this.#directory!;
+    desired = permittedChannels(desired, allowed); // now with Slack's answer: nothing is pending any more
     const previous = this.channels.length > 0 ? this.channels : (object.status?.channels ?? []);
     const resolve = (ref: ReturnType<typeof parseChannelRef>): ResolvedChannel | undefined => {
       const c = ref.kind === 'id' ? directory.byId.get(ref.id) : directory.byName.get(ref.name);
@@ -685,6 +803,7 @@ export class IntegrationRuntime {
       if (existing === undefined || (existing.isArchived && !c.isArchived)) byName.set(c.name, c);
     }
     this.#directory = { byId, byName, at: this.#clock.now() };
+    this.#lastDirectory = this.#directory;
   }
 
   async #sendTest(nonce: string, now: Date): Promise<void> {
@@ -777,11 +896,10 @@ export class IntegrationRuntime {
           reason: Reasons.MissingScope,
           message: missingScopeMessage(missing),
         });
-      // Suspended: nothing is sent and membership is not checked, so channel problems do not count.
+      // Ready is about the integration itself (spec, token, Slack): a channel one rule names belongs to that
+      // rule's Ready and to ChannelsReady above, not here, or one tenant's typo would mark the integration
+      // (and every other tenant's view of it) not Ready (docs/adr/0013).
       if (this.suspended) findings.push({ state: 'Suspended', message: 'suspended: no messages are sent' });
-      else if (channelsReady.status === 'False') {
-        findings.push({ state: 'Degraded', reason: channelsReady.reason, message: channelsReady.message });
-      }
     } else {
       findings.push({ state: 'Progressing', message: 'authenticating' });
     }
@@ -850,6 +968,9 @@ const AUTH_REASONS: Readonly<Record<string, string>> = {
 };
 
 function authProblem(code: string, message: string): { reason: string; message: string; stalled: boolean } {
+  // Not Slack answering (a proxy's page, a wrong apiURL): not the token's fault; retried, and said as it is.
+  if (code === 'invalid_response' || code.startsWith('http_'))
+    return { reason: Reasons.SlackUnavailable, message, stalled: false };
   return {
     reason: AUTH_REASONS[code] ?? Reasons.AuthFailed,
     message: `Slack said ${code}: ${message}`,

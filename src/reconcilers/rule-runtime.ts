@@ -38,8 +38,9 @@ export class RuleRuntime implements DeliveryRule {
   conditions: Condition[];
   /** resolved mentions (`<@U…>`, `<!subteam^S…>`) for the rule's current generation */
   mentions: string[] = [];
-  #mentionsFor = -1;
-  #mentionsLookup: { generation: number; promise: Promise<string[]> } | undefined;
+  /** what the resolved mentions are for: the generation and what the channelPolicy allows the namespace */
+  #mentionsFor = '';
+  #mentionsLookup: { key: string; promise: Promise<string[]> } | undefined;
   /** the generation whose destinations and mentions the findings describe (kstatus observedGeneration) */
   reconciledGeneration = 0;
   /** the last reconcile's findings about destinations and about mentions (for the Ready condition) */
@@ -91,20 +92,23 @@ export class RuleRuntime implements DeliveryRule {
     return this.legacy?.sent;
   }
 
-  /** Resolves mentions once per generation (concurrent callers share it): users by email, groups by handle. */
+  /**
+   * Resolves mentions once per generation and channelPolicy scope (concurrent callers share it): users by
+   * email, groups by handle. A policy change or a relabelled namespace resolves them again.
+   */
   resolveMentions(integration: DeliveryIntegration): Promise<string[]> {
-    const generation = this.object.metadata.generation ?? 0;
-    if (this.#mentionsFor === generation) return Promise.resolve(this.mentions);
-    if (this.#mentionsLookup?.generation !== generation) {
-      const promise = this.#resolveMentions(integration, generation).finally(() => {
+    const key = `${this.object.metadata.generation ?? 0}|${integration.policyScope(this.namespace)}`;
+    if (this.#mentionsFor === key) return Promise.resolve(this.mentions);
+    if (this.#mentionsLookup?.key !== key) {
+      const promise = this.#resolveMentions(integration, key).finally(() => {
         if (this.#mentionsLookup?.promise === promise) this.#mentionsLookup = undefined;
       });
-      this.#mentionsLookup = { generation, promise };
+      this.#mentionsLookup = { key, promise };
     }
     return this.#mentionsLookup.promise;
   }
 
-  async #resolveMentions(integration: DeliveryIntegration, generation: number): Promise<string[]> {
+  async #resolveMentions(integration: DeliveryIntegration, key: string): Promise<string[]> {
     const resolved: string[] = [];
     const problems: Health[] = [];
     for (const mention of this.object.spec.mentions ?? []) {
@@ -118,6 +122,17 @@ export class RuleRuntime implements DeliveryRule {
             message: `mention ${mention.user}: ${user.error ?? 'not found'}`,
           });
       } else if (mention.group !== undefined) {
+        // a group the channelPolicy refuses is left out of every alert (and never looked up by handle)
+        const verdict = await integration.userGroupAllowed(this.namespace, mention.group);
+        if (verdict.allowed !== true) {
+          problems.push({
+            state: 'Degraded',
+            reason: Reasons.UserGroupNotAllowed,
+            message:
+              verdict.allowed === false ? verdict.message : `mention group ${mention.group}: not allowed`,
+          });
+          continue;
+        }
         const id = await integration.groupId(mention.group);
         if (id !== undefined) resolved.push(`<!subteam^${id}>`);
         else
@@ -129,14 +144,14 @@ export class RuleRuntime implements DeliveryRule {
       }
     }
     this.mentions = resolved;
-    this.#mentionsFor = generation;
+    this.#mentionsFor = key;
     this.mentionFindings = problems;
     return resolved;
   }
 
   /** Forget resolved mentions (the integration's token or workspace changed). */
   forgetMentions(): void {
-    this.#mentionsFor = -1;
+    this.#mentionsFor = '';
     this.#mentionsLookup = undefined;
   }
 
@@ -149,6 +164,19 @@ export class RuleRuntime implements DeliveryRule {
     const statuses: DestinationStatus[] = [];
     for (const destination of this.object.spec.destinations) {
       if (destination.channel !== undefined) {
+        // The channel policy first. A refused channel is reported as the rule wrote it and nothing more: no
+        // ID, no "private", no "not found" (that would let a rule probe channels it may not use).
+        const verdict = integration.channelAllowed(this.namespace, destination.channel);
+        if (verdict.allowed === false) {
+          statuses.push({ destination: destination.channel, state: 'NotAllowed', message: verdict.message });
+          findings.push({ state: 'Degraded', reason: verdict.reason, message: verdict.message });
+          continue;
+        }
+        if (verdict.allowed === undefined) {
+          findings.push({ state: 'Progressing', message: `resolving channel ${destination.channel}` });
+          statuses.push({ destination: destination.channel, state: 'Pending' });
+          continue;
+        }
         const channel = integration.channelState(destination.channel);
         if (channel === undefined) {
           findings.push({ state: 'Progressing', message: `resolving channel ${destination.channel}` });

@@ -247,10 +247,18 @@ export function mapSlackError(
     case ErrorCode.PlatformError: {
       const data = e.data ?? {};
       const raw = typeof data.error === 'string' && data.error ? data.error : 'unknown_error';
-      // A body that is not JSON (a proxy's HTML page) arrives as `error`: keep a short excerpt, not a code.
-      const code = /^[a-z0-9_]{1,64}$/.test(raw) ? raw : 'invalid_response';
-      const what = code === raw ? code : `unexpected response: ${raw.slice(0, 200)}`;
-      const message = `${method}: ${what}${platformDetail(data)}`;
+      // A body that is not JSON (a proxy's HTML page, a captive portal) arrives as `error`, and a JSON body
+      // without `ok` is not Slack's either. Neither is echoed: a page can be large, carry markup, or echo the
+      // request; status and Events say only that the answer was not Slack's, and where to look.
+      if (!/^[a-z0-9_]{1,64}$/.test(raw) || data.ok === undefined) {
+        return new PermanentError(
+          'invalid_response',
+          `${method}: the answer was not a Slack Web API response (not JSON, or no "ok" field): check spec.apiURL and any proxy in between`,
+          { cause: notSlack(err) },
+        );
+      }
+      const code = raw;
+      const message = `${method}: ${code}${platformDetail(data)}`;
       if (AUTH_ERROR_CODES.has(code)) return new AuthError(code, message, { cause });
       if (CHANNEL_ERROR_CODES.has(code)) {
         return new ChannelUnavailableError(code, message, {
@@ -291,6 +299,14 @@ export function mapSlackError(
       return new RetryableError('unexpected_error', `${method}: ${message}`, { cause });
     }
   }
+}
+
+/** The SDK's error without the body it quotes (its message holds the whole page): a safe `cause`. */
+function notSlack(err: unknown): Error {
+  const copy = new Error('a response that is not a Slack Web API response (body not kept)');
+  copy.name = err instanceof Error ? err.name : 'Error';
+  copy.stack = `${copy.name}: ${copy.message}`;
+  return copy;
 }
 
 function scopeOf(context: { method?: string; channel?: string }) {

@@ -74,6 +74,10 @@ const SELECTOR_VALUES =
 const CHANNEL =
   "channel must be a channel name (lowercase letters, digits, '-' and '_', optionally prefixed with '#') or a channel ID (C… or G…)";
 const USER = 'user must be an email address or a Slack user ID (U… or W…)';
+const POLICY_CHANNEL =
+  "a channels entry must be a channel name or a glob on it (lowercase letters, digits, '-', '_', '*', '?' and bracket classes such as [a-z], optionally prefixed with '#') or a channel ID (C… or G…)";
+const POLICY_GROUP =
+  "a userGroups entry must be a user-group handle or a glob on it (lowercase letters, digits, '.', '-', '_', '*', '?' and bracket classes such as [a-z], optionally prefixed with '@') or a user-group ID (S…)";
 
 export const badResources: readonly BadResource[] = [
   // ------------------------------------------------------------------ SlackIntegration
@@ -178,6 +182,53 @@ export const badResources: readonly BadResource[] = [
     enforcedBy: 'schema',
   },
 
+  // ------------------------------------------------------------------ SlackIntegration.spec.channelPolicy
+  {
+    name: 'channelPolicy without allow',
+    resource: integration({ channelPolicy: {} }),
+    path: 'spec.channelPolicy.allow',
+    message: 'Required value',
+    enforcedBy: 'schema',
+  },
+  {
+    name: 'channelPolicy entry with neither channels nor userGroups',
+    resource: integration({ channelPolicy: { allow: [{ namespaceSelector: {} }] } }),
+    path: 'spec.channelPolicy.allow[0]',
+    message: 'an allow entry must list channels, userGroups or both',
+    enforcedBy: 'cel',
+  },
+  {
+    name: 'channelPolicy channel that is neither a name, a glob nor an ID',
+    resource: integration({ channelPolicy: { allow: [{ channels: ['Team Alerts'] }] } }),
+    path: 'spec.channelPolicy.allow[0].channels[0]',
+    message: POLICY_CHANNEL,
+    enforcedBy: 'cel',
+  },
+  {
+    name: 'channelPolicy user group that is neither a handle, a glob nor an ID',
+    resource: integration({ channelPolicy: { allow: [{ userGroups: ['<!subteam^S1>'] }] } }),
+    path: 'spec.channelPolicy.allow[0].userGroups[0]',
+    message: POLICY_GROUP,
+    enforcedBy: 'cel',
+  },
+  {
+    name: 'channelPolicy channel glob with a reversed range',
+    resource: integration({ channelPolicy: { allow: [{ channels: ['#team-[z-a]'] }] } }),
+    path: 'spec.channelPolicy.allow[0].channels[0]',
+    message: 'invalid glob: reversed range z-a in character class',
+    enforcedBy: 'operator',
+  },
+  {
+    name: 'channelPolicy namespaceSelector with an invalid label key',
+    resource: integration({
+      channelPolicy: {
+        allow: [{ namespaceSelector: { matchLabels: { 'team name': 'a' } }, channels: ['*'] }],
+      },
+    }),
+    path: 'spec.channelPolicy.allow[0].namespaceSelector.matchLabels',
+    message: "name part must consist of alphanumeric characters, '-', '_' or '.'",
+    enforcedBy: 'operator',
+  },
   // ------------------------------------------------------------------ NotificationRule
   {
     name: 'rule without integrationRef',

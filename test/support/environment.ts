@@ -7,6 +7,7 @@ import {
   startSlackEmulator,
   type EmulatedMessage,
   type SlackEmulator,
+  type Workspace,
 } from '../../src/dev/slack-emulator/index.ts';
 import { createJob, createNamespace, deleteNamespace, eventually, uniqueName } from './kube.ts';
 import {
@@ -28,12 +29,17 @@ export interface OperatorEnvironment {
   operator: OperatorProcess | undefined;
 }
 
-/** Registers beforeAll/afterAll; the returned object is filled in by the time tests run. */
-export function useOperatorEnvironment(opts: { startOperator?: boolean } = {}): OperatorEnvironment {
+/**
+ * Registers beforeAll/afterAll; the returned object is filled in by the time tests run. `workspace`: the
+ * emulator's workspace (default: the demo's, src/dev/slack-emulator/default-workspace.ts).
+ */
+export function useOperatorEnvironment(
+  opts: { startOperator?: boolean; workspace?: Workspace } = {},
+): OperatorEnvironment {
   const env = { operator: undefined } as OperatorEnvironment;
   beforeAll(async () => {
     await installCrds();
-    env.slack = await startSlackEmulator();
+    env.slack = await startSlackEmulator(opts.workspace === undefined ? {} : { workspace: opts.workspace });
     env.opNs = await createNamespace(uniqueName('jh-op'));
     await createTokenSecret(env.opNs, 'acme-token', 'xoxb-demo');
     await createIntegration(env.opNs, 'acme', {

@@ -182,6 +182,33 @@ describe('values passed to the operator as flags', () => {
     ]);
   });
 
+  it('passes --allow-insecure-slack-api-url only with slack.allowInsecureAPIURL: true', () => {
+    expect(flag(argsOf(render()), 'allow-insecure-slack-api-url')).toEqual([]);
+    expect(
+      flag(argsOf(render('--set', 'slack.allowInsecureAPIURL=true')), 'allow-insecure-slack-api-url'),
+    ).toEqual(['--allow-insecure-slack-api-url']);
+  });
+
+  it('serves the OAuth redirect only with oauth.enabled, on its own port and Service, and needs an https publicURL', () => {
+    const plain = render();
+    expect(flag(argsOf(plain), 'oauth-bind-address')).toEqual([]);
+    expect(plain.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).toEqual([
+      'jh-jobherald-metrics',
+    ]);
+    const objects = render('--set', 'oauth.enabled=true', '--set', 'oauth.publicURL=https://jh.example.com');
+    expect(flag(argsOf(objects), 'oauth-bind-address')).toEqual(['--oauth-bind-address=:8090']);
+    expect(flag(argsOf(objects), 'oauth-public-url')).toEqual(['--oauth-public-url=https://jh.example.com']);
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'jh-jobherald-oauth') as
+      (Obj & { spec: { ports: { port: number; targetPort: string }[] } }) | undefined;
+    expect(service?.spec.ports).toEqual([
+      { name: 'oauth', port: 8090, targetPort: 'oauth', protocol: 'TCP' },
+    ]);
+    expect(() => render('--set', 'oauth.enabled=true')).toThrow(/publicURL/);
+    expect(() =>
+      render('--set', 'oauth.enabled=true', '--set', 'oauth.publicURL=http://jh.example.com'),
+    ).toThrow(/publicURL/);
+  });
+
   it('defaults the namespaces to the release namespace and the cluster name to kubernetes', () => {
     const args = argsOf(render());
     expect(flag(args, 'cluster-name')).toEqual(['--cluster-name=kubernetes']);

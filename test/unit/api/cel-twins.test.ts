@@ -6,7 +6,14 @@ import {
   kubeSchema,
   type KubeSchema,
 } from '../../../src/api/crd-schema.ts';
-import { CHANNEL_REF, JOB_NAME_GLOB, SLACK_USER, USERGROUP_REF } from '../../../src/api/patterns.ts';
+import {
+  CHANNEL_POLICY_ENTRY,
+  CHANNEL_REF,
+  JOB_NAME_GLOB,
+  SLACK_USER,
+  USERGROUP_POLICY_ENTRY,
+  USERGROUP_REF,
+} from '../../../src/api/patterns.ts';
 
 function rulesIn(schema: KubeSchema): string[] {
   const own = (schema['x-kubernetes-validations'] ?? []).map((v) => v.rule);
@@ -39,7 +46,14 @@ describe('CEL twins', () => {
   it('use exactly the regular expressions of src/api/patterns.ts', () => {
     const patterns = allRules.map(celPattern).filter((p): p is string => p !== undefined);
     expect(new Set(patterns)).toEqual(
-      new Set([JOB_NAME_GLOB.source, CHANNEL_REF.source, SLACK_USER.source, USERGROUP_REF.source]),
+      new Set([
+        JOB_NAME_GLOB.source,
+        CHANNEL_REF.source,
+        SLACK_USER.source,
+        USERGROUP_REF.source,
+        CHANNEL_POLICY_ENTRY.source,
+        USERGROUP_POLICY_ENTRY.source,
+      ]),
     );
   });
 
@@ -85,6 +99,18 @@ describe('CEL twins', () => {
       JOB_NAME_GLOB,
       ['nightly-*', 'job-?', 'job-[0-9]', 'job-[!a-c]x', '*'],
       ['Nightly', 'a_b', 'job-[', 'job-]', 'job-[]'],
+    ],
+    [
+      'channelPolicy channel',
+      CHANNEL_POLICY_ENTRY,
+      ['data-alerts', '#data-alerts', 'team-a-*', '#[a-c]-alerts', '*', 'x?', 'C0123ABCDE', 'G0456PRIVATE'],
+      ['Team-A', 'team a', '#', 'C0123', 'C*', 'team-[', '[]', '<!channel>'],
+    ],
+    [
+      'channelPolicy user group',
+      USERGROUP_POLICY_ENTRY,
+      ['oncall', '@oncall', 'team.a-*', '@*', 'S0123ABCDE'],
+      ['On-Call', '@', 'S*', 'a b', '<!subteam^S1>'],
     ],
   ] as const)('%s pattern accepts and refuses what it should', (_name, pattern, good, bad) => {
     for (const value of good) expect(pattern.test(value), value).toBe(true);

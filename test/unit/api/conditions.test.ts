@@ -206,6 +206,9 @@ describe('summarizeReady', () => {
       'TokenRevoked',
       'InviteRequired',
       'UserNotFound',
+      'ChannelNotAllowed',
+      'UserGroupNotAllowed',
+      'InsecureAPIURL',
     ]) {
       expect(STALLED_REASONS.has(reason), reason).toBe(true);
     }

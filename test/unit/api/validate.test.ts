@@ -54,6 +54,45 @@ describe('bad resources', () => {
   });
 });
 
+describe('spec.channelPolicy', () => {
+  it('accepts names, globs, IDs, user groups and namespace selectors', () => {
+    const result = validateSlackIntegration(
+      integration({
+        channelPolicy: {
+          allow: [
+            { channels: ['#general', 'C0SHARED01'], userGroups: ['oncall'] },
+            {
+              namespaceSelector: {
+                matchLabels: { team: 'a' },
+                matchExpressions: [
+                  { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['team-a'] },
+                ],
+              },
+              channels: ['team-a-*', '[!x-z]-alerts', 'G0456PRIVATE'],
+              userGroups: ['@team-a-*', 'S0123ABCDE'],
+            },
+            { userGroups: ['*'] },
+          ],
+        },
+      }),
+    );
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+  });
+
+  it('accepts allow: [] (nothing allowed) and reports every bad entry at its own path', () => {
+    expect(validateSlackIntegration(integration({ channelPolicy: { allow: [] } })).ok).toBe(true);
+    const result = validateSlackIntegration(
+      integration({ channelPolicy: { allow: [{ channels: ['ok', 'Not OK'] }, { userGroups: ['[b-a]'] }] } }),
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.map((e) => e.path)).toEqual([
+      'spec.channelPolicy.allow[0].channels[1]',
+      'spec.channelPolicy.allow[1].userGroups[0]',
+    ]);
+  });
+});
+
 describe('validateResource', () => {
   it('accepts the minimal resources', () => {
     expect(validateResource(integration()).ok).toBe(true);

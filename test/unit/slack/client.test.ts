@@ -11,6 +11,7 @@ import {
   PermanentError,
   RateLimitedError,
   RetryableError,
+  describe as describeError,
 } from '../../../src/errors.ts';
 import { createSlackClient } from '../../../src/slack/client.ts';
 import type { LogSink } from '../../../src/slack/logging.ts';
@@ -351,13 +352,45 @@ describe('Slack client: error mapping from real WebClient errors', () => {
   });
 });
 
+describe('Slack client: answers that are not Slack', () => {
+  const PAGE = '<html><body><h1>502 Bad Gateway</h1><p>upstream said: internal-marker-7731</p></body></html>';
+
+  it.each([
+    ['an HTML page with HTTP 200', { body: PAGE, headers: { 'content-type': 'text/html' } }],
+    ['plain text with HTTP 200', { body: 'internal-marker-7731 upstream unavailable' }],
+    ['JSON without "ok"', { body: { message: 'internal-marker-7731' } }],
+    ['JSON whose error is not a code', { body: { ok: false, error: '<b>internal-marker-7731</b>' } }],
+  ])('reports %s as invalid_response without echoing its body', async (_name, reply) => {
+    routes['auth.test'] = () => reply;
+    const err = await rejection(client().authTest());
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err.code).toBe('invalid_response');
+    expect(err.message).toContain('auth.test: the answer was not a Slack Web API response');
+    expect(err.message).toContain('spec.apiURL');
+    // not in the message, the cause, nor what describe() (conditions, logs) makes of both
+    expect(describeError(err)).not.toContain('internal-marker-7731');
+    expect(describeError(err)).not.toContain('<');
+    const cause = err.cause as Error;
+    expect(`${cause.message} ${cause.stack}`).not.toContain('internal-marker-7731');
+  });
+
+  it('still maps a real Slack error code as before', async () => {
+    routes['auth.test'] = () => ({ body: { ok: false, error: 'invalid_auth' } });
+    const err = await rejection(client().authTest());
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err.message).toBe('auth.test: invalid_auth');
+  });
+});
+
 describe('Slack client: secrets', () => {
   it('never puts the token into an error, even when a proxy echoes it back', async () => {
     routes['chat.postMessage'] = (_args, s) => ({ body: `<html>denied for ${s.authorization ?? ''}</html>` });
     const err = await rejection(client().postMessage('C1', { text: 'x' }));
     expect(err.code).toBe('invalid_response');
     assertNoToken(err);
-    expect(err.message).toContain('Bearer ***');
+    // the page is not quoted at all, redacted or not (it reaches status and Events)
+    expect(err.message).not.toContain('denied for');
+    expect(describeError(err)).not.toContain('<html>');
 
     routes['chat.postMessage'] = (_args, s) => ({ status: 502, body: { echo: s.authorization } });
     assertNoToken(await rejection(client().postMessage('C1', { text: 'x' })));
