@@ -14,6 +14,7 @@ export interface ObjectMeta {
   resourceVersion?: string;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  finalizers?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   /** server-side apply bookkeeping; its times are the API server's (read for the rule's last spec change) */
@@ -74,6 +75,11 @@ export interface TokenRotationSpec {
 export interface SlackIntegrationSpec {
   tokenSecretRef: SecretKeyRef;
   oauth?: SlackOAuthSpec;
+  /**
+   * What deleting the integration does in Slack: Keep (default: nothing), RevokeToken (auth.revoke of the bot
+   * token) or UninstallApp (apps.uninstall: every token of the app in the workspace dies; needs spec.oauth).
+   */
+  onDelete?: 'Keep' | 'RevokeToken' | 'UninstallApp';
   /** the workspace (and Enterprise Grid org) an install must be for */
   workspace?: { teamID?: string; enterpriseID?: string };
   tokenRotation?: TokenRotationSpec;

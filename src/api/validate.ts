@@ -362,6 +362,11 @@ function integrationExtras(obj: unknown): ValidationError[] {
   const allowed = spec.allowedNamespaces;
   if (typeof allowed === 'object' && allowed !== null)
     errors.unshift(...selectorErrors(allowed.selector, 'spec.allowedNamespaces.selector'));
+  if (spec.onDelete === 'UninstallApp' && spec.oauth === undefined)
+    errors.push({
+      path: 'spec.onDelete',
+      message: 'UninstallApp needs spec.oauth: apps.uninstall takes the app’s client ID and secret',
+    });
   // The owned Secret is rewritten wholesale by the operator: it must never be the user's own Secret.
   const rotated = spec.tokenRotation?.secretName;
   if (rotated !== undefined && rotated === spec.tokenSecretRef?.name)

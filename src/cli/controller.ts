@@ -58,6 +58,10 @@ const OPTIONS = {
     help: 'how often channels are re-checked while alerts wait for an invite (default: 30s)',
   },
   'slack-timeout': { type: 'string', help: 'Slack request timeout (default: 10s)' },
+  'slack-removal-timeout': {
+    type: 'string',
+    help: 'how long a deleted SlackIntegration with spec.onDelete waits for Slack before it goes anyway (default: 2m)',
+  },
   'slack-workspace-rate': {
     type: 'string',
     help: `chat.postMessage budget per workspace, RATE/m[:BURST], RATE/s[:BURST] or off; beyond it, alerts go out as one digest per channel (default: ${SLACK_WORKSPACE_POSTS_PER_MINUTE}/m:${SLACK_WORKSPACE_BURST}, Slack's "several hundred per minute")`,
@@ -152,6 +156,7 @@ export async function run(args: string[]): Promise<number> {
       'parked-recheck-interval',
     ),
     slackTimeoutMs: parseDuration(get('slack-timeout') ?? '10s', 'slack-timeout'),
+    removalTimeoutMs: parseDuration(get('slack-removal-timeout') ?? '2m', 'slack-removal-timeout'),
     ...oauthRedirect(get('oauth-public-url')),
     statusIntervalMs: DEFAULTS.statusIntervalMs,
     finalizers: get('no-finalizers') !== 'true',

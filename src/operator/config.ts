@@ -26,6 +26,8 @@ export interface OperatorConfig {
   deliveryLimits: Partial<DeliveryLimits>;
   /** Slack request timeout */
   slackTimeoutMs: number;
+  /** how long a deleted SlackIntegration waits for Slack to answer spec.onDelete's call */
+  removalTimeoutMs?: number;
   /** the OAuth redirect URL this operator serves (--oauth-public-url + /slack/oauth/callback); none: no installs */
   oauthRedirectURL?: string;
   /** send bot tokens to a plain-http spec.apiURL that is not loopback (default false: InsecureAPIURL) */

@@ -15,6 +15,7 @@ import type { DeliveryItem, DeliveryMetrics, SendResult } from '../delivery/type
 import { AdmissionParams } from '../kube/admission-params.ts';
 import type { KubeConnection } from '../kube/connection.ts';
 import { kubeSecretStore } from '../kube/secret-store.ts';
+import { kubeFinalizers } from '../kube/object-finalizers.ts';
 import type { SecretStore } from '../reconcilers/sinks.ts';
 import type { CallbackDeps } from '../oauth/callback.ts';
 import { secretNamesOf } from '../reconcilers/token-credentials.ts';
@@ -183,6 +184,8 @@ export class Operator {
             integration.status?.install?.lastAttempt?.time !== previous?.status?.install?.lastAttempt?.time
           )
             this.integrationQueue.add(key);
+          if (integration.metadata.deletionTimestamp !== previous?.metadata.deletionTimestamp)
+            this.integrationQueue.add(key); // spec.onDelete's removal
           if (!specChanged(type, integration, previous)) return;
           this.#rulesVersion++;
           this.integrationQueue.add(key);
@@ -251,6 +254,8 @@ export class Operator {
       secret: (namespace, name) =>
         this.secretsWatches.map((w) => w.store.get(`${namespace}/${name}`)).find((s) => s !== undefined),
       secrets: this.#secretStore,
+      finalizers: kubeFinalizers(connection),
+      ...(config.removalTimeoutMs === undefined ? {} : { removalTimeoutMs: config.removalTimeoutMs }),
       desiredChannels: (key) => this.#desiredChannels(key),
       admittedRules: (key) =>
         [...this.rules.admitted()]

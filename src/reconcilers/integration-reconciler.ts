@@ -15,12 +15,15 @@ import type { SlackAppClientFactory, SlackClientFactory } from '../slack/port.ts
 import type { SecretStore } from './sinks.ts';
 import type { CachedSecret } from './token-credentials.ts';
 import { IntegrationRuntime } from './integration-runtime.ts';
-import type { EventSink, StatusSink } from './sinks.ts';
+import type { EventSink, FinalizerSink, StatusSink } from './sinks.ts';
 import type { ReconcileResult } from './work-queue.ts';
 
 export { IntegrationRuntime } from './integration-runtime.ts';
 
 const GROUP_PATH = '/apis/jobherald.dev/v1alpha1';
+/** Holds a SlackIntegration's deletion until spec.onDelete was done in Slack (or the removal timeout passed). */
+export const REMOVAL_FINALIZER = 'jobherald.dev/slack-removal';
+export const DEFAULT_REMOVAL_TIMEOUT_MS = 120_000;
 
 export interface IntegrationReconcilerOptions {
   /** the integrations watch's cache */
@@ -29,6 +32,10 @@ export interface IntegrationReconcilerOptions {
   secret(namespace: string, name: string): CachedSecret | undefined;
   /** where refreshed tokens are written */
   secrets: SecretStore;
+  /** the removal finalizer's writes (metadata.finalizers only) */
+  finalizers: FinalizerSink;
+  /** how long after a deletion Slack gets to answer spec.onDelete's call (--slack-removal-timeout) */
+  removalTimeoutMs?: number;
   /** the channels named by the rules that may use this integration */
   desiredChannels(integrationKey: string): DesiredChannel[];
   /** the rules that may use this integration (what their features need of the token's scopes) */
@@ -121,6 +128,8 @@ export class IntegrationReconciler {
       return undefined;
     }
     const runtime = this.runtimeIfExists(key)!;
+    if (object.metadata.deletionTimestamp !== undefined) return this.#remove(object, runtime);
+    await this.#keepRemovalFinalizer(object);
     const namespace = object.metadata.namespace;
     const wasReady = runtime.ready;
     const before = whatRulesSee(runtime);
@@ -144,6 +153,74 @@ export class IntegrationReconciler {
       this.#recordProblem(object, runtime);
     }
   }
+
+  /** The removal finalizer is on exactly while spec.onDelete asks for a removal (and only the operator's). */
+  async #keepRemovalFinalizer(object: SlackIntegration): Promise<void> {
+    const finalizers = object.metadata.finalizers ?? [];
+    const wanted = (object.spec.onDelete ?? 'Keep') !== 'Keep';
+    if (wanted === finalizers.includes(REMOVAL_FINALIZER)) return;
+    const next = wanted
+      ? [...finalizers, REMOVAL_FINALIZER]
+      : finalizers.filter((f) => f !== REMOVAL_FINALIZER);
+    await this.#o.finalizers
+      .set(this.#path(object), object.metadata.resourceVersion ?? '', next)
+      .catch((error: unknown) =>
+        this.#o.log.warn(
+          { integration: this.#key(object), err: String(error) },
+          'updating the removal finalizer',
+        ),
+      );
+  }
+
+  /**
+   * Deleting an integration with spec.onDelete: remove it from Slack, then let the deletion go. Slack gets
+   * the removal timeout (2 minutes by default) from the deletion to answer; after that the finalizer is released anyway (a Warning
+   * says so), so that an unreachable Slack never keeps a namespace from being deleted.
+   */
+  async #remove(object: SlackIntegration, runtime: IntegrationRuntime): Promise<ReconcileResult> {
+    const finalizers = object.metadata.finalizers ?? [];
+    if (!finalizers.includes(REMOVAL_FINALIZER)) return undefined;
+    const mode = object.spec.onDelete ?? 'Keep';
+    const involved = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace,
+      name: object.metadata.name,
+      uid: object.metadata.uid,
+    };
+    if (mode !== 'Keep') {
+      const removed = await runtime.removeFromSlack(
+        object,
+        mode,
+        (name) => this.#o.secret(object.metadata.namespace, name),
+        this.#o.allowInsecureApiURL === true,
+      );
+      const timeoutMs = this.#o.removalTimeoutMs ?? DEFAULT_REMOVAL_TIMEOUT_MS;
+      const deadline = Date.parse(object.metadata.deletionTimestamp ?? '') + timeoutMs;
+      if (!removed.ok && this.#o.clock.now() < deadline) {
+        this.#o.events.record(involved, 'Warning', 'SlackRemovalRetrying', removed.message);
+        return { requeueAfterMs: 5_000 };
+      }
+      this.#o.events.record(
+        involved,
+        removed.ok ? 'Normal' : 'Warning',
+        removed.ok ? 'RemovedFromSlack' : 'SlackRemovalGaveUp',
+        removed.ok
+          ? removed.message
+          : `gave up after ${timeoutMs / 1000} s, the deletion goes on: ${removed.message}`,
+      );
+    }
+    await this.#o.finalizers.set(
+      this.#path(object),
+      object.metadata.resourceVersion ?? '',
+      finalizers.filter((f) => f !== REMOVAL_FINALIZER),
+    );
+    return undefined;
+  }
+
+  #key = (object: SlackIntegration): string => `${object.metadata.namespace}/${object.metadata.name}`;
+  #path = (object: SlackIntegration): string =>
+    `${GROUP_PATH}/namespaces/${object.metadata.namespace}/slackintegrations/${object.metadata.name}`;
 
   /** Graceful shutdown: stop every dispatcher; what was never sent is not recorded, so the next leader sends it. */
   async stop(): Promise<void> {

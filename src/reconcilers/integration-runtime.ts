@@ -573,6 +573,45 @@ export class IntegrationRuntime {
       this.#install = { nonce: newNonce(), expiresAt: now + 24 * 3_600_000 };
   }
 
+  /**
+   * spec.onDelete, on deletion: revoke the bot token or uninstall the app. A token Slack already refuses counts
+   * as removed; anything else is reported for the caller to retry until its deadline.
+   */
+  async removeFromSlack(
+    object: SlackIntegration,
+    mode: 'RevokeToken' | 'UninstallApp',
+    secret: (name: string) => CachedSecret | undefined,
+    allowInsecureApiURL: boolean,
+  ): Promise<{ ok: boolean; message: string }> {
+    const read = readCredentials(object, secret);
+    if (!read.ok) return { ok: true, message: `nothing to remove in Slack: ${read.message}` };
+    const insecure = insecureApiUrlProblem(object.spec.apiURL, allowInsecureApiURL);
+    if (insecure !== undefined) return { ok: false, message: insecure };
+    const client = clientSecretOf(object, secret);
+    if (mode === 'UninstallApp' && !client.ok) return { ok: false, message: client.message };
+    const app = this.#hooks.createSlackAppClient({
+      clientId: client.ok ? client.clientId : '',
+      clientSecret: client.ok ? client.clientSecret : '',
+      apiURL: object.spec.apiURL,
+      timeoutMs: this.#hooks.slackTimeoutMs,
+    });
+    try {
+      if (mode === 'UninstallApp') await app.uninstall(read.credentials.token);
+      else await app.revoke(read.credentials.token);
+      return {
+        ok: true,
+        message:
+          mode === 'UninstallApp'
+            ? 'uninstalled the Slack app from the workspace (apps.uninstall)'
+            : 'revoked the bot token (auth.revoke)',
+      };
+    } catch (error) {
+      if (error instanceof AuthError)
+        return { ok: true, message: `the token no longer works (${error.code}): nothing left to remove` };
+      return { ok: false, message: describe(error) };
+    }
+  }
+
   /** Whether the token in use has a refresh token and the app credentials to spend it are configured. */
   #canRefresh(): boolean {
     return this.#credentials?.refreshToken !== undefined && this.object?.spec.oauth !== undefined;

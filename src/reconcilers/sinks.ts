@@ -71,3 +71,14 @@ export class SecretConflictError extends JobheraldError {
     super('conflict', `Secret ${namespace}/${name} changed since it was read`);
   }
 }
+
+// ---- Finalizers on the operator's own kinds (SlackIntegration removal: src/kube/object-finalizers.ts)
+
+export interface FinalizerSink {
+  /**
+   * Make the object's metadata.finalizers exactly `finalizers`, if it is still at `resourceVersion` (a JSON
+   * patch that tests it): nothing but the finalizers is written. Rejects with SecretConflictError-like
+   * `conflict` when the object moved on; the next reconcile tries again.
+   */
+  set(path: string, resourceVersion: string, finalizers: readonly string[]): Promise<void>;
+}

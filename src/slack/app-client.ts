@@ -26,6 +26,20 @@ export function createSlackAppClient(options: SlackAppClientOptions): SlackAppPo
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     logger: slackSdkLogger(options.log ?? silentLog),
   });
+  /** A call made with a workspace token rather than the client credentials. */
+  const withToken = async (token: string, method: string, args: Record<string, string>): Promise<void> => {
+    const caller = new WebClient(token, {
+      slackApiUrl: options.apiURL || DEFAULT_API_URL,
+      retryConfig: { retries: 0 },
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      logger: slackSdkLogger(options.log ?? silentLog),
+    });
+    try {
+      await caller.apiCall(method, args);
+    } catch (err) {
+      throw mapSlackError(err, { method });
+    }
+  };
   const access = async (args: Record<string, string>): Promise<TokenGrant> => {
     let r: Record<string, unknown>;
     try {
@@ -38,19 +52,13 @@ export function createSlackAppClient(options: SlackAppClientOptions): SlackAppPo
   return {
     refresh: (refreshToken) => access({ grant_type: 'refresh_token', refresh_token: refreshToken }),
     exchange: (code, redirectURL) => access({ code, redirect_uri: redirectURL }),
-    async revoke(token) {
-      const revoker = new WebClient(token, {
-        slackApiUrl: options.apiURL || DEFAULT_API_URL,
-        retryConfig: { retries: 0 },
-        timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        logger: slackSdkLogger(options.log ?? silentLog),
-      });
-      try {
-        await revoker.apiCall('auth.revoke', {});
-      } catch (err) {
-        throw mapSlackError(err, { method: 'auth.revoke' });
-      }
-    },
+    revoke: (token) => withToken(token, 'auth.revoke', {}),
+    // apps.uninstall takes the client credentials as arguments (no Basic) and a workspace token as the bearer
+    uninstall: (token) =>
+      withToken(token, 'apps.uninstall', {
+        client_id: options.clientId,
+        client_secret: options.clientSecret,
+      }),
   };
 }
 

@@ -92,6 +92,8 @@ export interface SlackAppPort {
   exchange(code: string, redirectURL: string): Promise<TokenGrant>;
   /** auth.revoke of a token (one granted for the wrong workspace, say) */
   revoke(token: string): Promise<void>;
+  /** apps.uninstall, called with a token of the workspace: the app leaves it, every token of it dies */
+  uninstall(token: string): Promise<void>;
 }
 
 export type SlackAppClientFactory = (options: {

@@ -188,7 +188,7 @@ describe('deploy/jobherald.yaml', () => {
       ]);
     });
 
-    it('writes only status of its own kinds, Events, Job metadata, its own Lease, its own ConfigMap and token Secrets', () => {
+    it('writes only status of its own kinds, Events, Job metadata, its own Lease, its own ConfigMap, token Secrets and the integrations’ removal finalizer', () => {
       const writes = grants(allRules).filter((g) => !/:(get|list|watch)(@|$)/.test(g));
       expect(writes.sort()).toEqual([
         'batch/jobs:patch',
@@ -203,6 +203,7 @@ describe('deploy/jobherald.yaml', () => {
         'core/secrets:patch',
         'jobherald.dev/notificationrules/status:patch',
         'jobherald.dev/slackintegrations/status:patch',
+        'jobherald.dev/slackintegrations:patch',
       ]);
     });
 
