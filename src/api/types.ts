@@ -61,6 +61,8 @@ export interface SlackOAuthSpec {
   clientID: string;
   /** the Secret key holding the app's client secret (default key `client-secret`) */
   clientSecretRef: SecretKeyRef;
+  /** the Secret key holding the app's signing secret (default key `signing-secret`): for interactivity, later */
+  signingSecretRef?: SecretKeyRef;
 }
 
 export interface TokenRotationSpec {

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { down, up } from '../dev/cluster/control-plane.ts';
 import { POD_ANNOTATIONS } from '../dev/cluster/kwok-stages.ts';
+import { freePort } from '../dev/cluster/ports.ts';
 import { installCrds } from '../dev/install-crds.ts';
 import { startSlackEmulator, type EmulatedMessage } from '../dev/slack-emulator/index.ts';
 import type { NotificationRule, NotificationRuleSpec, SlackIntegration } from '../api/types.ts';
@@ -20,6 +21,7 @@ import { DEFAULT_ADMISSION_PARAMS } from '../api/job-metadata.ts';
 import { createSlackClient } from '../slack/client.ts';
 import { createSlackAppClient } from '../slack/app-client.ts';
 import { createLogger } from '../observability/logger.ts';
+import { CALLBACK_PATH, startOAuthServer } from '../oauth/server.ts';
 
 const OPERATOR_NS = 'jobherald-demo';
 const TENANT_NS = 'demo';
@@ -34,6 +36,7 @@ export async function run(args: string[]): Promise<number> {
       'slack-port': { type: 'string', default: '8800' },
       exit: { type: 'boolean', default: false },
       'keep-cluster': { type: 'boolean', default: false },
+      oauth: { type: 'boolean', default: false },
     },
   });
   const say = (line = ''): boolean => process.stdout.write(`${line}\n`);
@@ -62,21 +65,45 @@ export async function run(args: string[]): Promise<number> {
   for (const name of [OPERATOR_NS, TENANT_NS]) {
     await core.createNamespace({ body: { metadata: { name } } }).catch(ignoreConflict);
   }
-  await core
-    .createNamespacedSecret({
-      namespace: OPERATOR_NS,
-      body: { metadata: { name: 'slack-bot' }, stringData: { token: 'xoxb-demo' } },
-    })
-    .catch(ignoreConflict);
+  // --oauth: no token up front; the app is installed through the operator's OAuth redirect (the emulator's
+  // install page approves at once), as a person would from the link in the integration's status
+  const oauthPort = values.oauth ? await freePort() : 0;
+  const tokenSecret = values.oauth ? 'slack-bot-installed' : 'slack-bot';
+  if (values.oauth) {
+    await core.deleteNamespacedSecret({ namespace: OPERATOR_NS, name: tokenSecret }).catch(() => undefined);
+    await core
+      .createNamespacedSecret({
+        namespace: OPERATOR_NS,
+        body: {
+          metadata: { name: 'slack-app' },
+          stringData: { 'client-secret': slack.emulator.workspace.app.clientSecret },
+        },
+      })
+      .catch(ignoreConflict);
+  } else
+    await core
+      .createNamespacedSecret({
+        namespace: OPERATOR_NS,
+        body: { metadata: { name: tokenSecret }, stringData: { token: 'xoxb-demo' } },
+      })
+      .catch(ignoreConflict);
   await apply(custom, OPERATOR_NS, 'slackintegrations', {
     apiVersion: 'jobherald.dev/v1alpha1',
     kind: 'SlackIntegration',
     metadata: { name: 'demo', namespace: OPERATOR_NS },
     spec: {
-      tokenSecretRef: { name: 'slack-bot' },
+      tokenSecretRef: { name: tokenSecret },
       apiURL: slack.apiUrl,
       allowedNamespaces: { from: 'All' },
       clusterName: 'demo',
+      ...(values.oauth
+        ? {
+            oauth: {
+              clientID: slack.emulator.workspace.app.clientId,
+              clientSecretRef: { name: 'slack-app' },
+            },
+          }
+        : {}),
     },
   });
   const rule = (name: string, spec: Omit<NotificationRuleSpec, 'integrationRef'>): Promise<void> =>
@@ -116,6 +143,7 @@ export async function run(args: string[]): Promise<number> {
       finalizers: true,
       admissionParams: DEFAULT_ADMISSION_PARAMS,
       deliveryLimits: {},
+      ...(values.oauth ? { oauthRedirectURL: `http://127.0.0.1:${oauthPort}${CALLBACK_PATH}` } : {}),
     },
     connection,
     log,
@@ -124,6 +152,14 @@ export async function run(args: string[]): Promise<number> {
   });
   await operator.start();
   say(`  operator running (logs: ${logFile})`);
+  const oauth = values.oauth
+    ? await startOAuthServer({
+        address: `127.0.0.1:${oauthPort}`,
+        deps: operator.installCallbackDeps(`http://127.0.0.1:${oauthPort}${CALLBACK_PATH}`),
+        log,
+      })
+    : undefined;
+  if (values.oauth) await installByOAuth(custom, say, values.exit);
 
   // 5. three Jobs: one succeeds, one fails, one is cancelled
   const run = randomBytes(2).toString('hex');
@@ -204,6 +240,7 @@ export async function run(args: string[]): Promise<number> {
 
   const shutdown = async (): Promise<void> => {
     await operator.stop();
+    await oauth?.stop();
     await slack.stop();
     if (ownCluster && !values['keep-cluster']) await down(values.name);
   };
@@ -223,6 +260,38 @@ export async function run(args: string[]): Promise<number> {
   say('\nStopping…');
   await shutdown();
   return 0;
+}
+
+/**
+ * The install link the operator put in the integration's status; with --exit the demo follows it itself (the
+ * emulator's install page approves at once and sends it back to the operator), else it waits for a person.
+ */
+async function installByOAuth(custom: CustomObjectsApi, say: (line?: string) => boolean, follow: boolean) {
+  const read = async () =>
+    (await custom.getNamespacedCustomObject({
+      ...GROUP,
+      namespace: OPERATOR_NS,
+      plural: 'slackintegrations',
+      name: 'demo',
+    })) as SlackIntegration;
+  let url: string | undefined;
+  for (let waited = 0; url === undefined && waited < 30_000; waited += 250) {
+    url = (await read()).status?.install?.url;
+    if (url === undefined) await new Promise((r) => setTimeout(r, 250));
+  }
+  if (url === undefined) throw new Error('the operator issued no install link within 30 s');
+  say(`\nInstall the app by OAuth (jobherald install-url demo -n ${OPERATOR_NS}):\n  ${url}`);
+  if (follow) {
+    const page = await fetch(url);
+    const title = /<h1>([^<]*)<\/h1>/.exec(await page.text())?.[1] ?? `HTTP ${page.status}`;
+    say(`  followed it: ${title}`);
+  } else say('  open it in a browser; the demo goes on once the app is installed');
+  for (;;) {
+    const ready = (await read()).status?.conditions?.find((c) => c.type === 'Ready');
+    if (ready?.status === 'True') break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  say('  installed: SlackIntegration demo is Ready');
 }
 
 /** A Job that behaves as asked on the local control plane (kwok annotations) and on a real cluster (busybox). */

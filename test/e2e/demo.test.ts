@@ -26,4 +26,29 @@ describe('jobherald demo', () => {
       expect(stdout).toMatch(/web view: http:\/\/127\.0\.0\.1:\d+/);
     },
   );
+
+  it(
+    'installs the app by OAuth with --oauth: the link in the status, the emulator’s install page, the redirect',
+    { timeout: 120_000 },
+    async () => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          'src/main.ts',
+          'demo',
+          '--oauth',
+          '--exit',
+          `--kubeconfig=${inject('kubeconfig')}`,
+          '--slack-port=0',
+        ],
+        { cwd: ROOT, timeout: 110_000 },
+      );
+      expect(stdout).toMatch(
+        /Install the app by OAuth .*\n {2}http:\/\/127\.0\.0\.1:\d+\/oauth\/v2\/authorize\?client_id=/,
+      );
+      expect(stdout).toContain('followed it: jobherald is installed');
+      expect(stdout).toContain('installed: SlackIntegration demo is Ready');
+      expect(stdout.slice(stdout.indexOf('Delivered:'))).toMatch(/#alerts .*Failed.*demo\/report-build-/);
+    },
+  );
 });
