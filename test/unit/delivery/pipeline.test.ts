@@ -3,6 +3,7 @@
 // recorded, and time is a manual clock. What it must never do: drop an alert silently, send one twice, or
 // leave a Job held when nothing more can be owed.
 import { describe, expect, it } from 'vitest';
+import { NO_TOKEN_ROTATION } from './no-token-rotation.ts';
 import type { NotificationRule, NotificationRuleSpec } from '../../../src/api/types.ts';
 import type { JobRecord } from '../../../src/domain/job.ts';
 import { formatRecord, recordEntry } from '../../../src/delivery/delivery-record.ts';
@@ -109,13 +110,7 @@ function setUp(
     deliveryLimits: {},
     clock,
     createSlackClient: () => port as SlackPort,
-    createSlackAppClient: () => {
-      throw new Error('no token is refreshed here');
-    },
-    secrets: {
-      read: () => Promise.reject(new Error('no Secret is read here')),
-      write: () => Promise.reject(new Error('no Secret is written here')),
-    },
+    ...NO_TOKEN_ROTATION,
   });
   integration.port = port as SlackPort;
   integration.channels = [

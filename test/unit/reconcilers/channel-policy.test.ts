@@ -3,6 +3,7 @@
 // against a scripted Slack workspace. What must never happen: a refused channel joined, listed, tested or
 // posted to; a refused group mentioned; a rule's status saying anything about a channel it may not use.
 import { describe, expect, it } from 'vitest';
+import { NO_TOKEN_ROTATION } from '../delivery/no-token-rotation.ts';
 import type {
   Condition,
   NotificationRule,
@@ -171,13 +172,7 @@ function setUp(rules: NotificationRule[], spec: Partial<SlackIntegrationSpec> = 
     deliveryLimits: {},
     clock,
     createSlackClient: (options) => (clients.push({ apiURL: options.apiURL }), slack),
-    createSlackAppClient: () => {
-      throw new Error('no token is refreshed here');
-    },
-    secrets: {
-      read: () => Promise.reject(new Error('no Secret is read here')),
-      write: () => Promise.reject(new Error('no Secret is written here')),
-    },
+    ...NO_TOKEN_ROTATION,
     namespaceLabels: (ns) => LABELS[ns],
   });
   runtime.object = object; // as IntegrationReconciler does before the first reconcile
