@@ -181,7 +181,9 @@ export class Operator {
           // someone came back from Slack's install page (any replica's OAuth listener wrote it): say how it went
           if (
             !specChanged(type, integration, previous) &&
-            integration.status?.install?.lastAttempt?.time !== previous?.status?.install?.lastAttempt?.time
+            // the whole attempt, not its time: two attempts within one second differ only in their reason
+            JSON.stringify(integration.status?.install?.lastAttempt) !==
+              JSON.stringify(previous?.status?.install?.lastAttempt)
           )
             this.integrationQueue.add(key);
           if (integration.metadata.deletionTimestamp !== previous?.metadata.deletionTimestamp)

@@ -705,15 +705,19 @@ export class IntegrationRuntime {
     }
   }
 
-  /** status.install: the link signed with the current client secret, and the last attempt kept as written. */
+  /**
+   * status.install: the link signed with the current client secret. lastAttempt is never written from here:
+   * the OAuth listener (any replica) patches it, and a JSON merge patch of `install: {url, expiresAt}` keeps
+   * it, so a status write built from a cache that has not seen the newest attempt cannot undo it. Without an
+   * install link, `install` is left alone (a past attempt stays readable).
+   */
   #installStatus(object: SlackIntegration): SlackIntegrationStatus['install'] {
-    const lastAttempt = object.status?.install?.lastAttempt;
     const oauth = object.spec.oauth;
     const redirect = this.#hooks.oauthRedirectURL;
     const link = this.#install;
     const client = this.#clientSecret;
     if (oauth === undefined || redirect === undefined || link === undefined || client === undefined)
-      return lastAttempt === undefined ? undefined : { lastAttempt };
+      return undefined;
     return {
       url: installURL({
         apiURL: object.spec.apiURL,
@@ -725,7 +729,6 @@ export class IntegrationRuntime {
         state: { namespace: this.namespace, name: this.name, ...link },
       }),
       expiresAt: iso(new Date(link.expiresAt)),
-      ...(lastAttempt === undefined ? {} : { lastAttempt }),
     };
   }
 

@@ -276,8 +276,10 @@ describe.skipIf(process.env.JOBHERALD_E2E_REUSE === '1')(
         expect(rules?.status).toBe(409);
         expect(rules?.message).toContain('conflict with "helm"');
         expect(rules?.message).toContain('.spec.versions');
-        // the unchanged CRD applies (same values: co-owned, no conflict)
-        expect(results.find((r) => r.name === INTEGRATIONS_CRD)?.status).toBe(200);
+        // the SlackIntegration CRD changed since N as well (spec.oauth, onDelete, channelPolicy…): refused alike
+        const integrations = results.find((r) => r.name === INTEGRATIONS_CRD);
+        expect(integrations?.status).toBe(409);
+        expect(integrations?.message).toContain('.spec.versions');
         expect(await statusProperties(RULES_CRD)).not.toContain('alertsSince');
       });
 
