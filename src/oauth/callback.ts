@@ -22,6 +22,11 @@ import { rfc3339 } from '../domain/time.ts';
 import { INSTALLED_WITH_ANNOTATION, linkFromURL } from './link.ts';
 import type { Page } from './pages.ts';
 import { peekState, verifyState } from './state.ts';
+import { insecureApiUrlProblem } from '../domain/api-url.ts';
+
+/** Whether the Secret holds a token under the integration's key already. */
+const hasToken = (secret: { data: Record<string, string> }, object: SlackIntegration): boolean =>
+  (secret.data[object.spec.tokenSecretRef.key ?? DEFAULT_TOKEN_KEY] ?? '') !== '';
 
 export type InstallAttempt = NonNullable<
   NonNullable<SlackIntegration['status']>['install']
@@ -38,6 +43,8 @@ export interface CallbackDeps {
   recordAttempt(object: SlackIntegration, attempt: InstallAttempt): Promise<void>;
   now(): number;
   slackTimeoutMs: number;
+  /** --allow-insecure-slack-api-url: client credentials and tokens may cross plain http */
+  allowInsecureApiURL: boolean;
 }
 
 const AGAIN =
@@ -121,6 +128,9 @@ export async function handleCallback(query: URLSearchParams, deps: CallbackDeps)
       `The redirect carried no code. ${AGAIN}`,
     );
 
+  const insecure = insecureApiUrlProblem(object.spec.apiURL, deps.allowInsecureApiURL);
+  if (insecure !== undefined)
+    return fail(400, Reasons.InsecureAPIURL, 'The integration’s apiURL is not safe', insecure);
   const app = deps.createSlackAppClient({
     clientId: client.clientId,
     clientSecret: client.clientSecret,
@@ -157,23 +167,22 @@ export async function handleCallback(query: URLSearchParams, deps: CallbackDeps)
   const wrongTeam = want?.teamID !== undefined && want.teamID !== grant.teamId;
   const wrongOrg = want?.enterpriseID !== undefined && want.enterpriseID !== grant.enterpriseId;
   if (wrongTeam || wrongOrg) {
-    await app.revoke(grant.accessToken).catch(() => undefined); // a token for the wrong workspace is not kept
+    // not revoked: for an app installed before, Slack hands back the token already in use there
     return fail(
       403,
       Reasons.WrongWorkspace,
       'This is not the workspace this integration is for',
-      `The app was installed into ${wrongTeam ? `workspace ${grant.teamId}` : `organization ${grant.enterpriseId ?? '(none)'}`}, but SlackIntegration ${claims.namespace}/${claims.name} is for ${wrongTeam ? `workspace ${want.teamID}` : `organization ${want.enterpriseID}`} (spec.workspace). The token was revoked, not stored. Choose the right workspace on Slack's page and try again.`,
+      `The app was installed into ${wrongTeam ? `workspace ${grant.teamId}` : `organization ${grant.enterpriseId ?? '(none)'}`}, but SlackIntegration ${claims.namespace}/${claims.name} is for ${wrongTeam ? `workspace ${want.teamID}` : `organization ${want.enterpriseID}`} (spec.workspace). The token was not stored. Choose the right workspace on Slack's page and try again.`,
     );
   }
   const granted = new Set(grant.scopes);
   const missing = installScopes(object.spec.membership?.leaveUnused === true).filter((s) => !granted.has(s));
   if (missing.length > 0) {
-    await app.revoke(grant.accessToken).catch(() => undefined);
     return fail(
       400,
       Reasons.MissingScope,
       'The app lacks scopes jobherald needs',
-      `Slack granted ${grant.scopes.join(', ') || 'no scopes'} but not ${missing.join(', ')}. Add them to the app (OAuth & Permissions, or paste \`jobherald slack-manifest\`), then install again. The token was revoked, not stored.`,
+      `Slack granted ${grant.scopes.join(', ') || 'no scopes'} but not ${missing.join(', ')}. Add them to the app (OAuth & Permissions, or paste \`jobherald slack-manifest\`), then install again. The token was not stored.`,
     );
   }
 
@@ -193,6 +202,23 @@ export async function handleCallback(query: URLSearchParams, deps: CallbackDeps)
   try {
     for (let attempt = 0; ; attempt++) {
       const existing = await deps.secrets.read(object.metadata.namespace, name);
+      // single use, checked on the Secret as it is now (the watch may lag behind a concurrent redirect)
+      if (existing?.annotations[INSTALLED_WITH_ANNOTATION] === claims.nonce)
+        return await fail(
+          400,
+          Reasons.InstallLinkUsed,
+          'This install link was used already',
+          `Each link installs once. ${AGAIN}`,
+        );
+      // The link sits in status, which more people read than may change the token: over a token that is
+      // there already, only an install into the pinned workspace is taken.
+      if (want?.teamID === undefined && existing !== undefined && hasToken(existing, object))
+        return await fail(
+          403,
+          Reasons.WrongWorkspace,
+          'Set spec.workspace to install over a working token',
+          `Secret ${object.metadata.namespace}/${name} holds a token already, and SlackIntegration ${claims.namespace}/${claims.name} names no workspace: set spec.workspace.teamID to reinstall over it. The new token was not stored.`,
+        );
       try {
         await deps.secrets.write({
           namespace: object.metadata.namespace,

@@ -379,6 +379,7 @@ export class Operator {
       createSlackAppClient: this.#createSlackAppClient,
       redirectURL,
       slackTimeoutMs: this.config.slackTimeoutMs,
+      allowInsecureApiURL: this.config.allowInsecureSlackApiURL === true,
       now: () => Date.now(),
       recordAttempt: async (object, attempt) => {
         const { namespace, name } = object.metadata;

@@ -4,6 +4,7 @@
 // exists, so no outcome waits for a first reconcile) and with it the integration's dispatcher.
 import type { NotificationRuleSpec, SlackIntegration } from '../api/types.ts';
 import { isConditionTrue } from '../api/conditions.ts';
+import { validateSlackIntegration } from '../api/validate.ts';
 import { ConditionTypes } from '../api/reasons.ts';
 import type { DesiredChannel } from '../domain/membership.ts';
 import type { NamespaceLabels } from '../domain/tenancy.ts';
@@ -157,7 +158,8 @@ export class IntegrationReconciler {
   /** The removal finalizer is on exactly while spec.onDelete asks for a removal (and only the operator's). */
   async #keepRemovalFinalizer(object: SlackIntegration): Promise<void> {
     const finalizers = object.metadata.finalizers ?? [];
-    const wanted = (object.spec.onDelete ?? 'Keep') !== 'Keep';
+    // an invalid spec (UninstallApp without spec.oauth…) gets no finalizer: its removal could never succeed
+    const wanted = (object.spec.onDelete ?? 'Keep') !== 'Keep' && validateSlackIntegration(object).ok;
     if (wanted === finalizers.includes(REMOVAL_FINALIZER)) return;
     const next = wanted
       ? [...finalizers, REMOVAL_FINALIZER]

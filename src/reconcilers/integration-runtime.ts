@@ -440,9 +440,11 @@ export class IntegrationRuntime {
           .join('; '),
         stalled: true,
       };
+      this.#credentials = undefined;
       return undefined;
     }
     if (!input.served) {
+      this.#credentials = undefined;
       this.problem = {
         reason: Reasons.NamespaceNotAllowed,
         message: `integrations are served only in the operator's integration namespaces; "${this.namespace}" is not one (--integration-namespaces)`,
@@ -584,7 +586,10 @@ export class IntegrationRuntime {
     allowInsecureApiURL: boolean,
   ): Promise<{ ok: boolean; message: string }> {
     const read = readCredentials(object, secret);
-    if (!read.ok) return { ok: true, message: `nothing to remove in Slack: ${read.message}` };
+    // a namespace being deleted takes the Secret first: the token last read is still the one to remove
+    const token = read.ok ? read.credentials.token : this.#credentials?.token;
+    if (token === undefined)
+      return { ok: true, message: `nothing to remove in Slack: ${read.ok ? '' : read.message}` };
     const insecure = insecureApiUrlProblem(object.spec.apiURL, allowInsecureApiURL);
     if (insecure !== undefined) return { ok: false, message: insecure };
     const client = clientSecretOf(object, secret);
@@ -596,8 +601,8 @@ export class IntegrationRuntime {
       timeoutMs: this.#hooks.slackTimeoutMs,
     });
     try {
-      if (mode === 'UninstallApp') await app.uninstall(read.credentials.token);
-      else await app.revoke(read.credentials.token);
+      if (mode === 'UninstallApp') await app.uninstall(token);
+      else await app.revoke(token);
       return {
         ok: true,
         message:
@@ -653,11 +658,19 @@ export class IntegrationRuntime {
       }
       return credentials;
     }
-    if (!expired && !this.#rotation.hasUnstored && now < due) return credentials;
-    if (!expired && now < this.#refreshNotBefore) return credentials;
+    if (!expired && !this.#rotation.hasUnstored && now < due) {
+      if (object.spec.oauth !== undefined) this.#refreshError = undefined; // the last failure is behind us
+      return credentials;
+    }
+    // after a failure, not before the backoff — an expired token included, or every wake-up would call Slack
+    if (now < this.#refreshNotBefore)
+      return expired
+        ? this.#stopExpired(Reasons.Retrying, this.#refreshError ?? 'waiting to retry the refresh', false)
+        : credentials;
     const client = clientSecretOf(object, secret);
     if (!client.ok) {
       this.#refreshError = client.message;
+      this.#refreshNotBefore = now + REFRESH_RETRY_MS;
       if (!expired) return credentials;
       this.#dropToken(client.reason, `the rotating token expired; ${client.message}`);
       return undefined;
@@ -739,6 +752,7 @@ export class IntegrationRuntime {
   }
 
   #dropToken(reason: string, message: string): void {
+    this.#credentials = undefined; // no token: nothing to refresh, no wake-up for it
     this.problem = { reason, message, stalled: true };
     this.auth = undefined;
     this.#tokenHash = undefined;

@@ -48,7 +48,8 @@ export interface Credentials {
 export type CredentialsRead =
   { ok: true; credentials: Credentials } | { ok: false; reason: string; message: string };
 
-const decode = (data: Record<string, string>, key: string): string | undefined => {
+/** A Secret value, decoded and trimmed; an empty one counts as absent. */
+export const decode = (data: Record<string, string>, key: string): string | undefined => {
   const encoded = data[key];
   if (encoded === undefined || encoded === '') return undefined;
   const value = Buffer.from(encoded, 'base64').toString('utf8').trim();

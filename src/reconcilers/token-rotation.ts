@@ -19,6 +19,7 @@ import {
   REFRESHED_AT_ANNOTATION,
   SEEDED_FROM_ANNOTATION,
   DEFAULT_TOKEN_KEY,
+  decode,
   type Credentials,
 } from './token-credentials.ts';
 import { rfc3339 } from '../domain/time.ts';
@@ -38,11 +39,6 @@ interface Pending {
   spentRefreshToken: string;
   credentials: Credentials;
 }
-
-const decode = (data: Record<string, string>, key: string): string | undefined => {
-  const encoded = data[key];
-  return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8').trim();
-};
 
 export class TokenRotation {
   readonly #secrets: SecretStore;
@@ -169,11 +165,13 @@ export class TokenRotation {
         message: `Slack said ${code}: check spec.oauth.clientID and the client secret its clientSecretRef names`,
         stalled: true,
       };
+    // a proxy's page or an HTTP error is not Slack refusing: retried, as for any other call
+    const slack = error instanceof PermanentError && code !== 'invalid_response' && !code.startsWith('http_');
     return {
       kind: 'failed',
-      reason: error instanceof PermanentError ? Reasons.AuthFailed : Reasons.SlackUnavailable,
+      reason: slack ? Reasons.AuthFailed : Reasons.SlackUnavailable,
       message: `refreshing the token: ${describe(error)}`,
-      stalled: error instanceof PermanentError,
+      stalled: slack,
     };
   }
 
@@ -189,7 +187,8 @@ export class TokenRotation {
       let existing: StoredSecret | undefined;
       try {
         existing = await this.#secrets.read(namespace, target);
-        if (existing !== undefined && attempt > 0) {
+        // on every try, the first one too: a person may have put a new install there during the refresh
+        if (existing !== undefined) {
           const holds = decode(existing.data, REFRESH_TOKEN_KEY);
           const theirs =
             holds !== undefined &&
@@ -197,9 +196,9 @@ export class TokenRotation {
             holds !== pending.values[REFRESH_TOKEN_KEY];
           const ownedStale =
             owned && existing.annotations[SEEDED_FROM_ANNOTATION] !== annotations[SEEDED_FROM_ANNOTATION];
-          if (theirs && !ownedStale) {
+          const token = decode(existing.data, tokenKey);
+          if (theirs && !ownedStale && token !== undefined) {
             this.#pending = undefined;
-            const token = decode(existing.data, tokenKey) ?? pending.credentials.token;
             const expiresAt = Date.parse(decode(existing.data, EXPIRES_AT_KEY) ?? '');
             return {
               kind: 'adopted',

@@ -24,7 +24,8 @@ export function createSlackAppClient(options: SlackAppClientOptions): SlackAppPo
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 0 },
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    logger: slackSdkLogger(options.log ?? silentLog),
+    // the SDK's debug dumps would hold client_secret, code and tokens: its chatter is dropped here
+    logger: slackSdkLogger(silentLog),
   });
   /** A call made with a workspace token rather than the client credentials. */
   const withToken = async (token: string, method: string, args: Record<string, string>): Promise<void> => {
@@ -32,7 +33,8 @@ export function createSlackAppClient(options: SlackAppClientOptions): SlackAppPo
       slackApiUrl: options.apiURL || DEFAULT_API_URL,
       retryConfig: { retries: 0 },
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      logger: slackSdkLogger(options.log ?? silentLog),
+      // the SDK's debug dumps would hold client_secret, code and tokens: its chatter is dropped here
+      logger: slackSdkLogger(silentLog),
     });
     try {
       await caller.apiCall(method, args);

@@ -273,6 +273,22 @@ describe('TokenRotation.refresh', () => {
     expect(plain(secrets.secrets.get('acme-token')!.data).token).toBe('xoxe.xoxb-old-7');
   });
 
+  it('lets a person’s install made during the Slack call win, on the first write too', async () => {
+    const { secrets, object, read, app, rotation } = setUp();
+    const during: Pick<SlackAppPort, 'refresh'> = {
+      refresh: (token) => {
+        secrets.put('acme-token', rotating(9)); // a reinstall lands while Slack answers
+        return app.refresh(token);
+      },
+    };
+    expect(await rotation.refresh(object, read(), during)).toMatchObject({
+      kind: 'adopted',
+      credentials: { token: 'xoxe.xoxb-old-9' },
+    });
+    expect(secrets.writes).toEqual([]);
+    expect(plain(secrets.secrets.get('acme-token')!.data).token).toBe('xoxe.xoxb-old-9');
+  });
+
   it('keeps a granted token whose write failed, retries the write, and never spends the refresh token twice', async () => {
     const { secrets, object, read, app, rotation } = setUp();
     secrets.failWrites = 1;
