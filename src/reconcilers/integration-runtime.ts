@@ -149,6 +149,8 @@ export class IntegrationRuntime {
   #refreshError: string | undefined;
   /** no refresh attempt before this (ms): after a failure */
   #refreshNotBefore = 0;
+  /** the last refresh failure's reason, for an expired token waiting out the backoff */
+  #lastRefreshFailure: { reason: string; stalled: boolean } | undefined;
   /** the install link's nonce and expiry (the URL is signed anew from them with the current client secret) */
   #install: InstallLink | undefined;
   /** the app's client secret, which signs the install link; never in status or logs */
@@ -662,18 +664,24 @@ export class IntegrationRuntime {
       if (object.spec.oauth !== undefined) this.#refreshError = undefined; // the last failure is behind us
       return credentials;
     }
-    // after a failure, not before the backoff — an expired token included, or every wake-up would call Slack
-    if (now < this.#refreshNotBefore)
-      return expired
-        ? this.#stopExpired(Reasons.Retrying, this.#refreshError ?? 'waiting to retry the refresh', false)
-        : credentials;
     const client = clientSecretOf(object, secret);
     if (!client.ok) {
       this.#refreshError = client.message;
-      this.#refreshNotBefore = now + REFRESH_RETRY_MS;
+      this.#refreshNotBefore = now + REFRESH_RETRY_MS; // look again later, not at every wake-up
       if (!expired) return credentials;
       this.#dropToken(client.reason, `the rotating token expired; ${client.message}`);
       return undefined;
+    }
+    // after a failure, not before the backoff — an expired token included, or every wake-up would call Slack;
+    // meanwhile an expired token says why its refresh failed
+    if (now < this.#refreshNotBefore) {
+      if (!expired) return credentials;
+      const last = this.#lastRefreshFailure ?? { reason: Reasons.Retrying, stalled: false };
+      return this.#stopExpired(
+        last.reason,
+        this.#refreshError ?? 'waiting to retry the refresh',
+        last.stalled,
+      );
     }
     const app = this.#hooks.createSlackAppClient({
       clientId: client.clientId,
@@ -711,6 +719,7 @@ export class IntegrationRuntime {
         log.warn({ integration: this.key }, outcome.message);
         return expired ? this.#stopExpired(Reasons.Retrying, outcome.message, false) : credentials;
       case 'failed':
+        this.#lastRefreshFailure = { reason: outcome.reason, stalled: outcome.stalled };
         this.#refreshError = outcome.message;
         this.#refreshNotBefore = now + (outcome.stalled ? 5 * 60_000 : REFRESH_RETRY_MS);
         log.warn({ integration: this.key, reason: outcome.reason }, outcome.message);
