@@ -253,8 +253,7 @@ export class Operator {
     });
     this.integrations = new IntegrationReconciler({
       integrations: this.integrationsWatch.store,
-      secret: (namespace, name) =>
-        this.secretsWatches.map((w) => w.store.get(`${namespace}/${name}`)).find((s) => s !== undefined),
+      secret: (namespace, name) => this.#secret(namespace, name),
       secrets: this.#secretStore,
       finalizers: kubeFinalizers(connection),
       ...(config.removalTimeoutMs === undefined ? {} : { removalTimeoutMs: config.removalTimeoutMs }),
@@ -373,8 +372,7 @@ export class Operator {
   installCallbackDeps(redirectURL: string): CallbackDeps {
     return {
       integration: (namespace, name) => this.integrationsWatch.store.get(`${namespace}/${name}`),
-      secret: (namespace, name) =>
-        this.secretsWatches.map((w) => w.store.get(`${namespace}/${name}`)).find((s) => s !== undefined),
+      secret: (namespace, name) => this.#secret(namespace, name),
       secrets: this.#secretStore,
       createSlackAppClient: this.#createSlackAppClient,
       redirectURL,
@@ -401,6 +399,15 @@ export class Operator {
           );
       },
     };
+  }
+
+  /** A Secret of an integration namespace, as its watch caches it. */
+  #secret(namespace: string, name: string): SecretRecord | undefined {
+    for (const w of this.secretsWatches) {
+      const found = w.store.get(`${namespace}/${name}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   /** Starts the watches; leads at once without leader election, else when elected. */

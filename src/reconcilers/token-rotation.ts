@@ -188,28 +188,19 @@ export class TokenRotation {
       try {
         existing = await this.#secrets.read(namespace, target);
         // on every try, the first one too: a person may have put a new install there during the refresh
-        if (existing !== undefined) {
-          const holds = decode(existing.data, REFRESH_TOKEN_KEY);
-          const theirs =
-            holds !== undefined &&
-            holds !== pending.spentRefreshToken &&
-            holds !== pending.values[REFRESH_TOKEN_KEY];
-          const ownedStale =
-            owned && existing.annotations[SEEDED_FROM_ANNOTATION] !== annotations[SEEDED_FROM_ANNOTATION];
-          const token = decode(existing.data, tokenKey);
-          if (theirs && !ownedStale && token !== undefined) {
-            this.#pending = undefined;
-            const expiresAt = Date.parse(decode(existing.data, EXPIRES_AT_KEY) ?? '');
-            return {
-              kind: 'adopted',
-              credentials: {
-                ...pending.credentials,
-                token,
-                refreshToken: holds,
-                ...(Number.isFinite(expiresAt) ? { expiresAt } : { expiresAt: undefined }),
-              },
-            };
-          }
+        const theirs =
+          existing === undefined
+            ? undefined
+            : this.#newer(existing, tokenKey, pending.spentRefreshToken, pending.credentials);
+        const ownedStale =
+          owned && existing?.annotations[SEEDED_FROM_ANNOTATION] !== annotations[SEEDED_FROM_ANNOTATION];
+        if (
+          theirs !== undefined &&
+          theirs.refreshToken !== pending.values[REFRESH_TOKEN_KEY] &&
+          !ownedStale
+        ) {
+          this.#pending = undefined;
+          return { kind: 'adopted', credentials: theirs };
         }
         await this.#secrets.write({
           namespace,
