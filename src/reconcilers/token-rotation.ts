@@ -1,8 +1,9 @@
 // Refreshing one integration's rotating bot token and keeping the result: oauth.v2.access with the single-use
 // refresh token, then a resourceVersion-checked write of the new token, refresh token and expiry. Run by the
 // leader only (reconcilers run on the leader). The order of things is what keeps the refresh token:
-//   1. read the Secret afresh (the watch may lag behind a previous leader's write): a refresh token that
-//      changed since means someone refreshed already, so theirs is used and nothing is spent;
+//   1. read the Secret afresh (the watch may lag behind a previous leader's write, or our own write to the
+//      owned Secret): a refresh token that changed since means someone refreshed already, so theirs is used
+//      and nothing is spent;
 //   2. refresh; `invalid_refresh_token` is checked against a fresh read once more before it is believed;
 //   3. write; a conflict is re-read: the Secret still holding the spent refresh token is written again on its
 //      new version, a Secret holding another one (a person put a new install there) wins over ours;
@@ -77,19 +78,18 @@ export class TokenRotation {
           message: 'no refresh token',
           stalled: true,
         };
-      let fresh: StoredSecret | undefined;
+      let newer: Credentials | undefined;
       try {
-        fresh = await this.#secrets.read(namespace, current.secretName);
+        newer = await this.#freshNewer(namespace, target, tokenKey, spent, current);
       } catch (error) {
         return { kind: 'failed', reason: Reasons.Retrying, message: describe(error), stalled: false };
       }
-      const newer = fresh === undefined ? undefined : this.#newer(fresh, tokenKey, spent, current);
       if (newer !== undefined) return { kind: 'adopted', credentials: newer };
       let grant;
       try {
         grant = await app.refresh(spent);
       } catch (error) {
-        return this.#refused(error, namespace, current, tokenKey, spent);
+        return this.#refused(error, namespace, target, current, tokenKey, spent);
       }
       const expiresAt =
         grant.expiresInSeconds === undefined ? undefined : this.#now() + grant.expiresInSeconds * 1000;
@@ -116,6 +116,29 @@ export class TokenRotation {
     return this.#store(object, target, tokenKey);
   }
 
+  /**
+   * Credentials newer than the ones about to be spent, read afresh from the API server: from the Secret they
+   * came from (another replica refreshed, a person reinstalled), else from the owned target Secret when it is
+   * seeded from the same user token. The second read matters while the watch lags behind our own write to the
+   * owned Secret: the cache still offers the user's Secret, whose refresh token was spent into the owned one.
+   */
+  async #freshNewer(
+    namespace: string,
+    target: string,
+    tokenKey: string,
+    spent: string,
+    current: Credentials,
+  ): Promise<Credentials | undefined> {
+    const fresh = await this.#secrets.read(namespace, current.secretName);
+    const newer = fresh === undefined ? undefined : this.#newer(fresh, tokenKey, spent, current);
+    if (newer !== undefined || target === current.secretName || current.sourceFingerprint === undefined)
+      return newer;
+    const owned = await this.#secrets.read(namespace, target);
+    if (owned === undefined || owned.annotations[SEEDED_FROM_ANNOTATION] !== current.sourceFingerprint)
+      return undefined;
+    return this.#newer(owned, tokenKey, spent, current);
+  }
+
   /** Credentials in `fresh` that differ from the ones about to be spent, or undefined. */
   #newer(
     fresh: StoredSecret,
@@ -139,6 +162,7 @@ export class TokenRotation {
   async #refused(
     error: unknown,
     namespace: string,
+    target: string,
     current: Credentials,
     tokenKey: string,
     spent: string,
@@ -146,8 +170,9 @@ export class TokenRotation {
     const code = error instanceof JobheraldError ? error.code : 'unknown_error';
     if (code === 'invalid_refresh_token') {
       // Another writer may have spent it a moment ago and stored the next one: look once more.
-      const fresh = await this.#secrets.read(namespace, current.secretName).catch(() => undefined);
-      const newer = fresh === undefined ? undefined : this.#newer(fresh, tokenKey, spent, current);
+      const newer = await this.#freshNewer(namespace, target, tokenKey, spent, current).catch(
+        () => undefined,
+      );
       if (newer !== undefined) return { kind: 'adopted', credentials: newer };
       return {
         kind: 'failed',

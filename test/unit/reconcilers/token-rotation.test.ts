@@ -328,6 +328,36 @@ describe('TokenRotation.refresh', () => {
     expect(app.spent).toEqual(['xoxe-1-old-1', 'xoxe-1-new-1']);
   });
 
+  it('while the watch lags behind its write to the owned Secret, adopts that write instead of spending the spent token', async () => {
+    const { secrets, object, app, rotation } = setUp({ tokenRotation: { secretName: 'acme-rotated' } });
+    const lagging = new Map(secrets.secrets); // the watch cache as it was before the first refresh
+    const readLagging = () => {
+      const r = readCredentials(object, (name) => {
+        const s = lagging.get(name);
+        return s === undefined ? undefined : { name, data: s.data, annotations: s.annotations };
+      });
+      if (!r.ok) throw new Error(r.message);
+      return r.credentials;
+    };
+    expect(await rotation.refresh(object, readLagging(), app)).toMatchObject({ kind: 'refreshed' });
+    // the next reconcile still sees only the user's Secret, with the refresh token spent a moment ago
+    expect(readLagging()).toMatchObject({ secretName: 'acme-token', refreshToken: 'xoxe-1-old-1' });
+    expect(await rotation.refresh(object, readLagging(), app)).toMatchObject({
+      kind: 'adopted',
+      credentials: { secretName: 'acme-rotated', token: 'xoxe.xoxb-new-1', refreshToken: 'xoxe-1-new-1' },
+    });
+    expect(app.spent).toEqual(['xoxe-1-old-1']);
+    // an owned Secret seeded from another user token (a reinstall since) is not adopted
+    secrets.put('acme-token', rotating(2));
+    lagging.set('acme-token', secrets.secrets.get('acme-token')!);
+    lagging.delete('acme-rotated');
+    expect(await rotation.refresh(object, readLagging(), app)).toMatchObject({
+      kind: 'refreshed',
+      credentials: { token: 'xoxe.xoxb-new-2' },
+    });
+    expect(app.spent).toEqual(['xoxe-1-old-1', 'xoxe-1-old-2']);
+  });
+
   it('names the app credentials when Slack refuses them, and never puts a token in a message', async () => {
     const { object, read, app, rotation } = setUp();
     app.error = new PermanentError('bad_client_secret', 'oauth.v2.access: bad_client_secret');
