@@ -1,5 +1,6 @@
 // `jobherald release-finalizers`: remove jobherald's delivery finalizer from every Job that holds it, so that
-// no Job waits in Terminating for an operator that was uninstalled. The chart's pre-delete hook runs it; users
+// no Job waits in Terminating for an operator that was uninstalled (and spec.onDelete's finalizer from every
+// SlackIntegration: release-integrations.ts). The chart's pre-delete hook runs it; users
 // of the one-file manifest run it themselves (docs/install.md#uninstalling).
 //
 // Nothing may add the finalizer after the Jobs are listed, or that Job keeps it for good. Two things add it,
@@ -15,8 +16,11 @@
 // moment is never lost (a JSON merge patch or an update would replace the whole list).
 import { parseArgs } from 'node:util';
 import { DELIVERY_FINALIZER } from '../api/job-metadata.ts';
-import { describe, JobheraldError, RetryableError } from '../errors.ts';
-import { isGone, isNotFound, KubeApiError, KubeConnection } from '../kube/connection.ts';
+import { describe, JobheraldError } from '../errors.ts';
+import { isGone, isNotFound, KubeConnection } from '../kube/connection.ts';
+import { sleep, withRetries } from './kube-retries.ts';
+import { releaseIntegrations, type IntegrationRelease } from './release-integrations.ts';
+import { REMOVAL_FINALIZER } from '../api/integration-metadata.ts';
 import { processIo, type Io } from './validate.ts';
 
 /** How long the operator's Deployment may take to report no replicas after it was scaled to 0. */
@@ -26,10 +30,11 @@ const USAGE = `Usage: jobherald release-finalizers [--kubeconfig FILE] [--namesp
                                     [--scale-down NAMESPACE/NAME [--scale-down-timeout SECONDS]]
                                     [--delete-admission-binding NAME] [--dry-run]
 
-Remove jobherald's finalizer (${DELIVERY_FINALIZER}) from every Job that holds it; other finalizers
-are left alone. Run it when uninstalling jobherald (helm uninstall runs it as a pre-delete hook).
+Remove jobherald's finalizer (${DELIVERY_FINALIZER}) from every Job that holds it, and
+${REMOVAL_FINALIZER} (spec.onDelete) from every SlackIntegration that holds it; other finalizers are
+left alone. Run it when uninstalling jobherald (helm uninstall runs it as a pre-delete hook).
   --kubeconfig FILE                 kubeconfig file (default: in-cluster, else $KUBECONFIG or ~/.kube/config)
-  -n, --namespace NS                only Jobs in this namespace (default: all namespaces)
+  -n, --namespace NS                only Jobs and SlackIntegrations in this namespace (default: all)
   --scale-down NAMESPACE/NAME       first stop the operator: scale its Deployment to 0 replicas and wait
                                     until it reports none, so that it holds no new Job (one already gone
                                     is fine); on timeout, exit 1 and release nothing
@@ -43,7 +48,6 @@ are left alone. Run it when uninstalling jobherald (helm uninstall runs it as a 
 
 const BINDINGS = '/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings';
 const PAGE_SIZE = 500;
-const ATTEMPTS = 5;
 /** Patches in flight at once: enough to release thousands of Jobs in seconds, few enough to be polite. */
 const CONCURRENCY = 8;
 /**
@@ -114,30 +118,13 @@ export interface ReleaseResult {
   /** Jobs that held the finalizer when listed and were deleted before the patch */
   gone: JobRef[];
   failed: { job: JobRef; error: string }[];
+  /** SlackIntegrations that held jobherald.dev/slack-removal (spec.onDelete) */
+  integrations: IntegrationRelease;
 }
 
 interface JobList {
   metadata: { continue?: string };
   items: { metadata: { namespace: string; name: string; finalizers?: string[] } }[];
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Worth another try: the transport failed, the server was busy or briefly unable. Not 4xx verdicts. */
-function transient(error: unknown): boolean {
-  if (error instanceof KubeApiError) return [409, 429, 500, 502, 503, 504].includes(error.status);
-  return error instanceof RetryableError;
-}
-
-async function withRetries<T>(call: () => Promise<T>, delayMs: number): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (attempt >= ATTEMPTS || !transient(error)) throw error;
-      await sleep(delayMs * 2 ** (attempt - 1));
-    }
-  }
 }
 
 /**
@@ -266,7 +253,12 @@ export async function releaseFinalizers(
   const log = opts.log ?? (() => undefined);
   const delayMs = opts.retryDelayMs ?? 250;
   const dryRun = opts.dryRun === true ? 'All' : undefined;
-  const result: ReleaseResult = { released: [], gone: [], failed: [] };
+  const result: ReleaseResult = {
+    released: [],
+    gone: [],
+    failed: [],
+    integrations: { released: [], gone: [], failed: [] },
+  };
   const verb = (done: string, would: string): string => (dryRun === undefined ? done : `would ${would}`);
   let settle = false;
 
@@ -328,6 +320,13 @@ export async function releaseFinalizers(
     while (next < queue.length) await release(queue[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+  // after the Jobs: with the operator stopped, nothing adds this one again
+  result.integrations = await releaseIntegrations(connection, {
+    namespace: opts.namespace,
+    dryRun,
+    delayMs,
+    log,
+  });
   return result;
 }
 
@@ -401,11 +400,32 @@ export async function run(args: string[], io: Io = processIo): Promise<number> {
       ? `dry run: would release ${DELIVERY_FINALIZER} from ${result.released.length} Job(s)${where}${gone}; nothing changed\n`
       : `released ${DELIVERY_FINALIZER} from ${result.released.length} Job(s)${where}${gone}\n`,
   );
-  if (result.failed.length === 0) return 0;
+  const integrations = result.integrations;
+  if (integrations.released.length > 0)
+    io.out(
+      dryRun
+        ? `dry run: would release ${REMOVAL_FINALIZER} from ${integrations.released.length} SlackIntegration(s)${where}; nothing changed\n`
+        : `released ${REMOVAL_FINALIZER} from ${integrations.released.length} SlackIntegration(s)${where}: deleting them no longer revokes their token or uninstalls their app (spec.onDelete)\n`,
+    );
+  if (result.failed.length === 0 && integrations.failed.length === 0 && integrations.listError === undefined)
+    return 0;
   for (const { job, error } of result.failed)
     io.err(`jobherald release-finalizers: could not release ${job.namespace}/${job.name}: ${error}\n`);
-  io.err(
-    `jobherald release-finalizers: ${result.failed.length} Job(s) still hold ${DELIVERY_FINALIZER}; run it again\n`,
-  );
+  for (const { integration, error } of integrations.failed)
+    io.err(
+      `jobherald release-finalizers: could not release SlackIntegration ${integration.namespace}/${integration.name}: ${error}\n`,
+    );
+  if (result.failed.length > 0)
+    io.err(
+      `jobherald release-finalizers: ${result.failed.length} Job(s) still hold ${DELIVERY_FINALIZER}; run it again\n`,
+    );
+  if (integrations.listError !== undefined)
+    io.err(
+      `jobherald release-finalizers: could not list SlackIntegrations (${integrations.listError}); any with spec.onDelete still hold ${REMOVAL_FINALIZER}: run it again with the rights to list and patch them\n`,
+    );
+  if (integrations.failed.length > 0)
+    io.err(
+      `jobherald release-finalizers: ${integrations.failed.length} SlackIntegration(s) still hold ${REMOVAL_FINALIZER}; run it again\n`,
+    );
   return 1;
 }

@@ -16,14 +16,14 @@ import type { SlackAppClientFactory, SlackClientFactory } from '../slack/port.ts
 import type { SecretStore } from './sinks.ts';
 import type { CachedSecret } from './token-credentials.ts';
 import { IntegrationRuntime } from './integration-runtime.ts';
+import { REMOVAL_FINALIZER } from '../api/integration-metadata.ts';
 import type { EventSink, FinalizerSink, StatusSink } from './sinks.ts';
 import type { ReconcileResult } from './work-queue.ts';
 
 export { IntegrationRuntime } from './integration-runtime.ts';
 
 const GROUP_PATH = '/apis/jobherald.dev/v1alpha1';
-/** Holds a SlackIntegration's deletion until spec.onDelete was done in Slack (or the removal timeout passed). */
-export const REMOVAL_FINALIZER = 'jobherald.dev/slack-removal';
+export { REMOVAL_FINALIZER } from '../api/integration-metadata.ts';
 export const DEFAULT_REMOVAL_TIMEOUT_MS = 120_000;
 
 export interface IntegrationReconcilerOptions {

@@ -16,7 +16,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startDeploymentControllers, stopChild } from '../support/deployment-controllers.ts';
+import { installCrds } from '../support/operator.ts';
 import { DELIVERY_FINALIZER } from '../../src/api/job-metadata.ts';
+import { REMOVAL_FINALIZER } from '../../src/api/integration-metadata.ts';
 import { mintToken, writeTokenKubeconfig } from '../../src/dev/cluster/control-plane.ts';
 import { KubeApiError, KubeConnection } from '../../src/kube/connection.ts';
 import {
@@ -128,6 +130,39 @@ async function podsOf(ns: string, selector: string): Promise<{ all: string[]; ru
   };
 }
 
+const integrations = (ns: string): string =>
+  `/apis/jobherald.dev/v1alpha1/namespaces/${ns}/slackintegrations`;
+
+/** SlackIntegrations created with: spec.onDelete's finalizer and a foreign one, ours only, none. */
+async function createIntegrationMix(ns: string): Promise<void> {
+  const create = (name: string, finalizers: string[]) =>
+    adminConnection().json('POST', integrations(ns), {
+      body: {
+        apiVersion: 'jobherald.dev/v1alpha1',
+        kind: 'SlackIntegration',
+        metadata: { name, namespace: ns, finalizers },
+        spec: { tokenSecretRef: { name: 'slack-token' }, onDelete: 'RevokeToken' },
+      },
+    });
+  await create('int-both', [FOREIGN, REMOVAL_FINALIZER]);
+  await create('int-ours', [REMOVAL_FINALIZER]);
+  await create('int-none', []);
+}
+async function integrationFinalizers(ns: string): Promise<Record<string, string[]>> {
+  const list = await adminConnection().get<{
+    items: { metadata: { name: string; finalizers?: string[] } }[];
+  }>(integrations(ns));
+  return Object.fromEntries(list.items.map((i) => [i.metadata.name, i.metadata.finalizers ?? []]));
+}
+const INTEGRATIONS_RELEASED = { 'int-both': [FOREIGN], 'int-ours': [], 'int-none': [] };
+/** Lets the namespace go: the foreign finalizer has no controller to remove it. */
+async function stripIntegrationFinalizers(ns: string): Promise<void> {
+  for (const name of Object.keys(await integrationFinalizers(ns).catch(() => ({}))))
+    await adminConnection()
+      .mergePatch(`${integrations(ns)}/${name}`, { metadata: { finalizers: null } })
+      .catch(() => undefined);
+}
+
 describe('jobherald release-finalizers', () => {
   const namespaces: string[] = [];
   const clusterObjects: KubeObject[] = [];
@@ -157,7 +192,8 @@ describe('jobherald release-finalizers', () => {
     );
   const RELEASED = { ours: [], both: [FOREIGN], foreign: [FOREIGN], none: [] };
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    await installCrds();
     helmBinary();
     tmp = mkdtempSync(join(tmpdir(), 'jobherald-release-'));
   }, HELM_BUILD_TIMEOUT_MS);
@@ -167,6 +203,7 @@ describe('jobherald release-finalizers', () => {
     await deleteObjects(clusterObjects);
     for (const ns of namespaces) {
       await stripFinalizers(ns);
+      await stripIntegrationFinalizers(ns);
       await deleteNamespace(ns);
     }
     if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
@@ -202,6 +239,32 @@ describe('jobherald release-finalizers', () => {
     // nothing left to do: a second run is a no-op
     const again = await releaseFinalizers([`--namespace=${ns}`]);
     expect(again.stdout).toContain('from 0 Job(s)');
+  });
+
+  it("removes spec.onDelete's finalizer from SlackIntegrations, leaving foreign ones, and says what that means", async () => {
+    const ns = await namespace('rf-int');
+    await createIntegrationMix(ns);
+    const before = await integrationFinalizers(ns);
+    const dry = await releaseFinalizers(['--dry-run', `--namespace=${ns}`]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`would release SlackIntegration ${ns}/int-both`);
+    expect(dry.stdout).toContain(`would release ${REMOVAL_FINALIZER} from 2 SlackIntegration(s)`);
+    expect(await integrationFinalizers(ns)).toEqual(before);
+
+    const run = await releaseFinalizers([`--namespace=${ns}`]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`released SlackIntegration ${ns}/int-ours`);
+    expect(run.stdout).toContain(
+      `released ${REMOVAL_FINALIZER} from 2 SlackIntegration(s) in namespace ${ns}: deleting them no longer revokes`,
+    );
+    expect(await integrationFinalizers(ns)).toEqual(INTEGRATIONS_RELEASED);
+    // a deleted integration is not held any more: it goes at once
+    await adminConnection().json('DELETE', `${integrations(ns)}/int-ours`);
+    await eventually('the released integration to be gone', async () =>
+      (await status(() => adminConnection().get(`${integrations(ns)}/int-ours`))) === 404 ? true : undefined,
+    );
+    const again = await releaseFinalizers([`--namespace=${ns}`]);
+    expect(again.stdout).not.toContain('SlackIntegration');
   });
 
   it('covers every namespace and every page of the list (more than 500 Jobs)', async () => {
@@ -291,6 +354,10 @@ describe('jobherald release-finalizers', () => {
     expect(run.stderr).toMatch(/403/);
     expect(run.stderr).toContain(`2 Job(s) still hold ${DELIVERY_FINALIZER}`);
     expect((await mixState(ns)).both).toEqual([FOREIGN, DELIVERY_FINALIZER]);
+    // it may not list SlackIntegrations either: said, not hidden
+    expect(run.stderr).toMatch(
+      /could not list SlackIntegrations \(.*403.*\); any with spec\.onDelete still hold/,
+    );
 
     // and a failure before any patch (the list refused cluster-wide) says nothing was released
     const cluster = await releaseFinalizers([], kubeconfig);
@@ -497,6 +564,7 @@ describe('jobherald release-finalizers', () => {
       const kubeconfig = writeTokenKubeconfig(clusterState(), token, join(tmp, 'hook'));
       const jobs = await namespace('rf-hook-jobs');
       await createMix(jobs);
+      await createIntegrationMix(jobs);
 
       // a dry run with the same rights: every step allowed, nothing changed
       const dry = await releaseFinalizers([...args.slice(1), '--dry-run'], kubeconfig);
@@ -519,6 +587,7 @@ describe('jobherald release-finalizers', () => {
       expect((await podsOf(releaseNs, selector)).running).toEqual([]);
       expect(await status(() => adminConnection().get(`${BINDINGS}/${policy.name}`))).toBe(404);
       expect(await mixState(jobs)).toEqual(RELEASED);
+      expect(await integrationFinalizers(jobs)).toEqual(INTEGRATIONS_RELEASED);
 
       // that one binding and that one Deployment's scale only; never the Deployment itself
       const other = KubeConnection.load({ kubeconfig });
