@@ -17,6 +17,7 @@ import { eventually, kube } from '../support/kube.ts';
 import {
   conditionOf,
   createIntegration,
+  createTokenSecret,
   getIntegration,
   startOperator,
   waitForCondition,
@@ -192,5 +193,21 @@ describe('an install by OAuth', () => {
     const got: SlackIntegration = await lastAttempt('elsewhere', 'WrongWorkspace');
     expect(conditionOf(got, 'Installed')?.message).toContain('T0DEMO0001');
     expect(await secretData('elsewhere-token')).toBeUndefined();
+  });
+
+  it('over a working token, takes no install while spec.workspace is unset, and the token in use stays', async () => {
+    await createTokenSecret(env.opNs, 'unpinned-token', 'xoxb-demo');
+    await createIntegration(env.opNs, 'unpinned', { apiURL: env.slack.apiUrl, oauth });
+    await waitForCondition(() => getIntegration(env.opNs, 'unpinned'), { status: 'True' });
+    const before = await secretData('unpinned-token');
+    const page = await follow(await installLink('unpinned'));
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('Set spec.workspace to install over a working token');
+    await lastAttempt('unpinned', 'WrongWorkspace');
+    expect(await secretData('unpinned-token')).toEqual(before);
+    expect(before?.token).toBe('xoxb-demo');
+    const still = await getIntegration(env.opNs, 'unpinned');
+    expect(conditionOf(still, 'Ready')?.status).toBe('True');
+    expect(conditionOf(still, 'Authenticated')?.status).toBe('True');
   });
 });
