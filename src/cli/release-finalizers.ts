@@ -17,8 +17,9 @@
 import { parseArgs } from 'node:util';
 import { DELIVERY_FINALIZER } from '../api/job-metadata.ts';
 import { describe, JobheraldError } from '../errors.ts';
-import { isGone, isNotFound, KubeConnection } from '../kube/connection.ts';
+import { isNotFound, KubeConnection } from '../kube/connection.ts';
 import { sleep, withRetries } from './kube-retries.ts';
+import { listHolding } from './list-holding.ts';
 import { releaseIntegrations, type IntegrationRelease } from './release-integrations.ts';
 import { REMOVAL_FINALIZER } from '../api/integration-metadata.ts';
 import { processIo, type Io } from './validate.ts';
@@ -47,7 +48,6 @@ left alone. Run it when uninstalling jobherald (helm uninstall runs it as a pre-
 `;
 
 const BINDINGS = '/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings';
-const PAGE_SIZE = 500;
 /** Patches in flight at once: enough to release thousands of Jobs in seconds, few enough to be polite. */
 const CONCURRENCY = 8;
 /**
@@ -120,45 +120,6 @@ export interface ReleaseResult {
   failed: { job: JobRef; error: string }[];
   /** SlackIntegrations that held jobherald.dev/slack-removal (spec.onDelete) */
   integrations: IntegrationRelease;
-}
-
-interface JobList {
-  metadata: { continue?: string };
-  items: { metadata: { namespace: string; name: string; finalizers?: string[] } }[];
-}
-
-/**
- * Every Job holding the finalizer, listed page by page before any is patched: a continue token expires
- * after a few minutes, and patching thousands of Jobs between pages could outlast it. If it expires anyway
- * (410 Gone), the list starts over.
- */
-async function jobsHoldingFinalizer(
-  connection: KubeConnection,
-  namespace: string | undefined,
-  delayMs: number,
-): Promise<JobRef[]> {
-  const path =
-    namespace === undefined ? '/apis/batch/v1/jobs' : `/apis/batch/v1/namespaces/${namespace}/jobs`;
-  for (let restarts = 0; ; restarts++) {
-    const held: JobRef[] = [];
-    let token: string | undefined;
-    try {
-      do {
-        const page = await withRetries(
-          () => connection.get<JobList>(path, { limit: PAGE_SIZE, continue: token }),
-          delayMs,
-        );
-        for (const job of page.items) {
-          if (job.metadata.finalizers?.includes(DELIVERY_FINALIZER) === true)
-            held.push({ namespace: job.metadata.namespace, name: job.metadata.name });
-        }
-        token = page.metadata.continue === '' ? undefined : page.metadata.continue;
-      } while (token !== undefined);
-      return held;
-    } catch (error) {
-      if (!isGone(error) || restarts >= 2) throw error;
-    }
-  }
 }
 
 /** The autoscaling/v1 Scale of a Deployment: all its `scale` subresource shows. */
@@ -295,7 +256,12 @@ export async function releaseFinalizers(
   }
   if (settle) await sleep(opts.settleMs ?? SETTLE_MS);
 
-  const queue = await jobsHoldingFinalizer(connection, opts.namespace, delayMs);
+  const queue = await listHolding(
+    connection,
+    opts.namespace === undefined ? '/apis/batch/v1/jobs' : `/apis/batch/v1/namespaces/${opts.namespace}/jobs`,
+    DELIVERY_FINALIZER,
+    delayMs,
+  );
   const release = async (job: JobRef): Promise<void> => {
     const path = `/apis/batch/v1/namespaces/${job.namespace}/jobs/${job.name}`;
     try {

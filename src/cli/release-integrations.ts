@@ -9,18 +9,15 @@
 // list that changed under the index fails the test (422) and is read again.
 import { REMOVAL_FINALIZER } from '../api/integration-metadata.ts';
 import { describe } from '../errors.ts';
-import { isGone, isNotFound, KubeApiError, type KubeConnection } from '../kube/connection.ts';
+import { isNotFound, KubeApiError, type KubeConnection } from '../kube/connection.ts';
+import { listHolding, type ObjectRef } from './list-holding.ts';
 import { withRetries } from './kube-retries.ts';
 
 const GROUP_PATH = '/apis/jobherald.dev/v1alpha1';
-const PAGE_SIZE = 500;
 /** Re-reads after the list changed under the tested index. */
 const REREADS = 5;
 
-export interface IntegrationRef {
-  namespace: string;
-  name: string;
-}
+export type IntegrationRef = ObjectRef;
 
 export interface IntegrationRelease {
   released: IntegrationRef[];
@@ -33,42 +30,6 @@ export interface IntegrationRelease {
 
 interface Listed {
   metadata: { namespace: string; name: string; finalizers?: string[] };
-}
-
-/** Every SlackIntegration holding the finalizer; none when the CRD is not installed. */
-async function holding(
-  connection: KubeConnection,
-  namespace: string | undefined,
-  delayMs: number,
-): Promise<IntegrationRef[]> {
-  const path =
-    namespace === undefined
-      ? `${GROUP_PATH}/slackintegrations`
-      : `${GROUP_PATH}/namespaces/${namespace}/slackintegrations`;
-  for (let restarts = 0; ; restarts++) {
-    const held: IntegrationRef[] = [];
-    let token: string | undefined;
-    try {
-      do {
-        const page = await withRetries(
-          () =>
-            connection.get<{ metadata: { continue?: string }; items: Listed[] }>(path, {
-              limit: PAGE_SIZE,
-              continue: token,
-            }),
-          delayMs,
-        );
-        for (const o of page.items)
-          if (o.metadata.finalizers?.includes(REMOVAL_FINALIZER) === true)
-            held.push({ namespace: o.metadata.namespace, name: o.metadata.name });
-        token = page.metadata.continue === '' ? undefined : page.metadata.continue;
-      } while (token !== undefined);
-      return held;
-    } catch (error) {
-      if (isNotFound(error)) return []; // no SlackIntegration CRD: nothing can hold it
-      if (!isGone(error) || restarts >= 2) throw error;
-    }
-  }
 }
 
 /** Removes our finalizer from one integration; false when it no longer holds it (or is gone). */
@@ -122,8 +83,16 @@ export async function releaseIntegrations(
   const verb = opts.dryRun === undefined ? 'released' : 'would release';
   let held: IntegrationRef[];
   try {
-    held = await holding(connection, opts.namespace, opts.delayMs);
+    held = await listHolding(
+      connection,
+      opts.namespace === undefined
+        ? `${GROUP_PATH}/slackintegrations`
+        : `${GROUP_PATH}/namespaces/${opts.namespace}/slackintegrations`,
+      REMOVAL_FINALIZER,
+      opts.delayMs,
+    );
   } catch (error) {
+    if (isNotFound(error)) return result; // no SlackIntegration CRD: nothing can hold it
     // the Jobs are released already: say what is left, do not pretend nothing happened
     result.listError = describe(error);
     return result;
