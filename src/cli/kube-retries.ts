@@ -14,16 +14,12 @@ export function transient(error: unknown): boolean {
   return error instanceof RetryableError;
 }
 
-export async function withRetries<T>(
-  call: () => Promise<T>,
-  delayMs: number,
-  retry: (error: unknown) => boolean = transient,
-): Promise<T> {
+export async function withRetries<T>(call: () => Promise<T>, delayMs: number): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (attempt >= ATTEMPTS || !retry(error)) throw error;
+      if (attempt >= ATTEMPTS || !transient(error)) throw error;
       await sleep(delayMs * 2 ** (attempt - 1));
     }
   }

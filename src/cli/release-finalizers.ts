@@ -19,7 +19,7 @@ import { DELIVERY_FINALIZER } from '../api/job-metadata.ts';
 import { describe, JobheraldError } from '../errors.ts';
 import { isNotFound, KubeConnection } from '../kube/connection.ts';
 import { sleep, withRetries } from './kube-retries.ts';
-import { listHolding } from './list-holding.ts';
+import { listHolding, type ObjectRef } from './list-holding.ts';
 import { releaseIntegrations, type IntegrationRelease } from './release-integrations.ts';
 import { REMOVAL_FINALIZER } from '../api/integration-metadata.ts';
 import { processIo, type Io } from './validate.ts';
@@ -85,10 +85,7 @@ export const RELEASE_PATCH = {
   metadata: { '$deleteFromPrimitiveList/finalizers': [DELIVERY_FINALIZER] },
 } as const;
 
-export interface JobRef {
-  namespace: string;
-  name: string;
-}
+export type JobRef = ObjectRef;
 
 export interface ReleaseOptions {
   /** only Jobs in this namespace */

@@ -23,7 +23,6 @@ import type { ReconcileResult } from './work-queue.ts';
 export { IntegrationRuntime } from './integration-runtime.ts';
 
 const GROUP_PATH = '/apis/jobherald.dev/v1alpha1';
-export { REMOVAL_FINALIZER } from '../api/integration-metadata.ts';
 export const DEFAULT_REMOVAL_TIMEOUT_MS = 120_000;
 
 export interface IntegrationReconcilerOptions {

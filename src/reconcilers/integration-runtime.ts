@@ -386,9 +386,9 @@ export class IntegrationRuntime {
     if (!read.ok) {
       this.#credentials = undefined;
       this.#refresher.reset();
-      const install = !this.#installLinks.offered
-        ? ''
-        : `; install the app with the link in status.install.url (jobherald install-url ${this.name} -n ${this.namespace})`;
+      const install = this.#installLinks.offered
+        ? `; install the app with the link in status.install.url (jobherald install-url ${this.name} -n ${this.namespace})`
+        : '';
       this.#dropToken(read.reason, `${read.message}${install}`);
       return undefined;
     }
